@@ -1,0 +1,113 @@
+"""Composition root: engine, event store, projections, handlers and the bus (R6).
+
+Imported by the web app factory, the CLI and tests; imports every part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from muster.core.bus import Handler, MessageBus
+from muster.core.clock import Clock, SystemClock
+from muster.core.db import make_engine
+from muster.core.errors import AuthenticationFailed, ConfigurationError, PermissionDenied
+from muster.core.eventlog.projections import ProjectionSet
+from muster.core.eventlog.signing import SigningKey, load_signing_key
+from muster.core.eventlog.store import SqlEventStore
+from muster.core.messages import Actor, Command
+from muster.core.uow import LogContext
+from muster.identity import handlers as identity_handlers
+from muster.identity.passwords import Argon2PasswordHasher, PasswordHasher
+from muster.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
+from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
+from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
+from muster.settings import Settings
+
+PROJECTIONS: tuple[ProjectionSet, ...] = (IDENTITY_PROJECTIONS, RESPONSE_PROJECTIONS)
+
+
+@dataclass
+class Muster:
+    """A running deployment's services, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    store: SqlEventStore
+    bus: MessageBus
+    signing_key: SigningKey | None
+    hasher: PasswordHasher
+    commit_listeners: list[Callable[[int], None]] = field(default_factory=list)
+
+    def notify_commit(self, seq: int) -> None:
+        """Tell in-process listeners (the live feed) that the log grew to seq."""
+        for listener in list(self.commit_listeners):
+            listener(seq)
+
+    def require_signing_key(self) -> SigningKey:
+        """Return the signing key or explain how to create it."""
+        if self.signing_key is None:
+            raise ConfigurationError("no checkpoint-signing key; run `muster init`")
+        return self.signing_key
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Muster:
+    """Build the services of a deployment from its settings."""
+    engine = engine or make_engine(settings.effective_database_url)
+    key_path = settings.effective_signing_key_file
+    signing_key = load_signing_key(key_path) if key_path.exists() else None
+    hasher = hasher or Argon2PasswordHasher(fast=settings.mode == "test")
+    store = SqlEventStore()
+    muster_ref: list[Muster] = []
+    context = LogContext(
+        engine=engine,
+        store=store,
+        clock=clock or SystemClock(),
+        projections=PROJECTIONS,
+        signing_key=signing_key,
+        checkpoint_every=settings.checkpoint_every,
+        on_commit=lambda seq: muster_ref[0].notify_commit(seq),
+    )
+    policy = identity_handlers.SignInPolicy(
+        max_failures=settings.sign_in_max_failures,
+        failure_window=timedelta(minutes=settings.sign_in_failure_window_minutes),
+        session_lifetime=timedelta(hours=settings.session_absolute_hours),
+    )
+    handlers: dict[type[Command], Handler] = {
+        **identity_handlers.command_handlers(hasher=hasher, policy=policy),
+        **RESPONSE_HANDLERS,
+    }
+    bus = MessageBus(context=context, handlers=handlers)
+
+    def record_refusal(
+        command: Command, actor: Actor, refusal: PermissionDenied | AuthenticationFailed
+    ) -> None:
+        identity_handlers.record_refusal(
+            command, actor, refusal, uow=bus.unit_of_work(actor)
+        )
+
+    bus.set_refusal_recorder(record_refusal)
+    muster = Muster(
+        settings=settings,
+        engine=engine,
+        clock=context.clock,
+        store=store,
+        bus=bus,
+        signing_key=signing_key,
+        hasher=hasher,
+    )
+    muster_ref.append(muster)
+    return muster
+
+
+__all__ = ["PROJECTIONS", "Muster", "bootstrap"]

@@ -1,0 +1,62 @@
+"""The message bus: routes a command to its one handler inside a fresh unit of work (R6).
+
+Imported by bootstrap, which builds it, and by the web and CLI edges, which use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from muster.core.errors import AuthenticationFailed, PermissionDenied
+from muster.core.messages import Actor, Command
+from muster.core.uow import LogContext, UnitOfWork
+
+Handler = Callable[[Any, UnitOfWork], Any]
+RefusalRecorder = Callable[[Command, Actor, PermissionDenied | AuthenticationFailed], None]
+
+
+class MessageBus:
+    """Dispatches commands to handlers; records refusals as events."""
+
+    def __init__(
+        self,
+        *,
+        context: LogContext,
+        handlers: Mapping[type[Command], Handler],
+        record_refusal: RefusalRecorder | None = None,
+    ) -> None:
+        self.context = context
+        self.handlers = dict(handlers)
+        self._record_refusal = record_refusal
+
+    def set_refusal_recorder(self, recorder: RefusalRecorder) -> None:
+        """Set the function that logs refused commands."""
+        self._record_refusal = recorder
+
+    def unit_of_work(
+        self, actor: Actor, *, metadata: dict[str, Any] | None = None
+    ) -> UnitOfWork:
+        """Return a new unit of work acting for the actor."""
+        return UnitOfWork(self.context, actor=actor, metadata=metadata)
+
+    def handle(
+        self,
+        command: Command,
+        actor: Actor,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> Any:
+        """Run the command's handler; a refusal is logged before it is re-raised."""
+        handler = self.handlers.get(type(command))
+        if handler is None:
+            raise LookupError(f"no handler for {type(command).__name__}")
+        try:
+            return handler(command, self.unit_of_work(actor, metadata=metadata))
+        except PermissionDenied as refusal:
+            if self._record_refusal is not None:
+                self._record_refusal(command, actor, refusal)
+            raise
+
+
+__all__ = ["Handler", "MessageBus"]

@@ -1,0 +1,99 @@
+"""The checked contents of a deployment pack as frozen dataclasses (stdlib only).
+
+Built by ``muster.pack.validation.read_pack``; imported by whoever loads a pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class DepartmentType(StrEnum):
+    """Kind of department, as allowed by departments.schema.json."""
+
+    EMERGENCY_MANAGEMENT = "emergency_management"
+    FIRE_RESCUE = "fire_rescue"
+    PUBLIC_SECURITY = "public_security"
+    HEALTH = "health"
+    TRANSPORT = "transport"
+    WATER_RESOURCES = "water_resources"
+    METEOROLOGY = "meteorology"
+    NATURAL_RESOURCES = "natural_resources"
+    POWER_UTILITY = "power_utility"
+    NGO = "ngo"
+    GOVERNMENT = "government"
+    COMMUNICATIONS = "communications"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """Role a pack may grant to a user, as allowed by users.schema.json."""
+
+    ADMIN = "admin"
+    COMMANDER = "commander"
+    DUTY_OFFICER = "duty_officer"
+    ANALYST = "analyst"
+    OBSERVER = "observer"
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    """One district or county of the region."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionSpec:
+    """The jurisdiction a deployment serves, from region.yaml."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    center_lat: float
+    center_lon: float
+    districts: tuple[District, ...]
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentSpec:
+    """One department from departments.yaml; ``parent`` is a department code."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    type: DepartmentType
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpec:
+    """One initial user account from users.yaml."""
+
+    username: str
+    display_name: str
+    department: str
+    roles: tuple[Role, ...]
+    language: str = "zh-CN"
+    # Demo packs only; kept out of repr so it never lands in logs.
+    password: str | None = field(default=None, repr=False)
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A deployment pack that passed every check."""
+
+    root: Path
+    region: RegionSpec
+    departments: tuple[DepartmentSpec, ...]
+    users: tuple[UserSpec, ...] = ()
+
+    def department(self, code: str) -> DepartmentSpec | None:
+        """Return the department with this code, or None."""
+        return next((d for d in self.departments if d.code == code), None)

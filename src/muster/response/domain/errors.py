@@ -1,0 +1,1 @@
+"""Errors of the response part (none beyond the core tree yet)."""

@@ -1,0 +1,90 @@
+"""Settings: the only place that reads the environment (R11).
+
+Built once by ``get_settings()`` and passed explicitly to ``bootstrap`` and ``create_app``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret"})
+DEV_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Every setting of a Muster deployment, read from MUSTER_* variables or .env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MUSTER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    mode: Literal["dev", "test", "prod"] = "prod"
+    data_dir: Path = Path("muster-data")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    signing_key_file: Path | None = None
+    checkpoint_every: int = Field(default=1000, ge=1)
+    checkpoint_interval_seconds: float = Field(default=300.0, gt=0)
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_failure_window_minutes: float = Field(default=15.0, gt=0)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    cookie_secure: bool | None = None
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    feed_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError(
+                "MUSTER_DATABASE_URL must start with sqlite:/// or postgresql+psycopg://"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.mode != "dev" and self.secret_key.get_secret_value() in (
+            PLACEHOLDER_SECRETS
+        ):
+            raise ValueError(
+                "MUSTER_SECRET_KEY is a placeholder; set a long random value "
+                "(or use MUSTER_MODE=dev for local development)"
+            )
+        if self.mode != "dev" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("MUSTER_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """Return the database URL, defaulting to an SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'muster.db').resolve()}"
+
+    @property
+    def effective_signing_key_file(self) -> Path:
+        """Return the path of the Ed25519 checkpoint-signing key."""
+        return self.signing_key_file or self.data_dir / "keys" / "checkpoint-ed25519.pem"
+
+    @property
+    def is_secure_cookies(self) -> bool:
+        """Tell whether cookies carry the Secure flag (default: outside dev mode)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.mode == "prod"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build the settings once from the environment."""
+    return Settings()
+
+
+__all__ = ["DEV_SECRET", "Settings", "get_settings"]
