@@ -14,7 +14,11 @@ from sqlalchemy import Engine
 from muster.core.bus import Handler, MessageBus
 from muster.core.clock import Clock, SystemClock
 from muster.core.db import make_engine
-from muster.core.errors import AuthenticationFailed, ConfigurationError, PermissionDenied
+from muster.core.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    PermissionDenied,
+)
 from muster.core.eventlog.projections import ProjectionSet
 from muster.core.eventlog.signing import SigningKey, load_signing_key
 from muster.core.eventlog.store import SqlEventStore

@@ -1,6 +1,6 @@
 """Settings: the only place that reads the environment (R11).
 
-Built once by ``get_settings()`` and passed explicitly to ``bootstrap`` and ``create_app``.
+Built once by ``get_settings()``; passed explicitly to ``bootstrap`` and ``create_app``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret"})
-DEV_SECRET = "change-me"
+DEV_SECRET = "change-me"  # noqa: S105  (the placeholder that prod mode refuses)
 
 
 class Settings(BaseSettings):
@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     @property
     def effective_signing_key_file(self) -> Path:
         """Return the path of the Ed25519 checkpoint-signing key."""
-        return self.signing_key_file or self.data_dir / "keys" / "checkpoint-ed25519.pem"
+        return (
+            self.signing_key_file or self.data_dir / "keys" / "checkpoint-ed25519.pem"
+        )
 
     @property
     def is_secure_cookies(self) -> bool:

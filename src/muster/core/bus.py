@@ -1,4 +1,4 @@
-"""The message bus: routes a command to its one handler inside a fresh unit of work (R6).
+"""The message bus: one handler per command, in a fresh unit of work (R6).
 
 Imported by bootstrap, which builds it, and by the web and CLI edges, which use it.
 """
@@ -13,7 +13,9 @@ from muster.core.messages import Actor, Command
 from muster.core.uow import LogContext, UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork], Any]
-RefusalRecorder = Callable[[Command, Actor, PermissionDenied | AuthenticationFailed], None]
+RefusalRecorder = Callable[
+    [Command, Actor, PermissionDenied | AuthenticationFailed], None
+]
 
 
 class MessageBus:

@@ -1,4 +1,4 @@
-"""Clocks: the only source of "now" in Muster (real for operation, simulated for drills).
+"""Clocks: the only source of "now" in Muster (real, or simulated for drills).
 
 Imported by every layer; never call ``datetime.now()`` elsewhere.
 """

@@ -134,7 +134,7 @@ class UnitOfWork:
             if (first - 1) // every != last.envelope.seq // every:
                 self._checkpoint(conn, last.envelope.seq, last.hash)
             if conn.dialect.name == "postgresql":
-                # Delivered to every worker's listener only when this transaction commits.
+                # Reaches every worker's listener only when this transaction commits.
                 conn.execute(
                     text("SELECT pg_notify(:channel, :payload)"),
                     {"channel": NOTIFY_CHANNEL, "payload": str(last.envelope.seq)},
@@ -148,10 +148,16 @@ class UnitOfWork:
         key = self.context.signing_key
         if key is None:
             raise ConfigurationError(
-                "a checkpoint is due but no signing key is configured; run `muster init`"
+                "a checkpoint is due but there is no signing key; run `muster init`"
             )
-        write_checkpoint(conn, self.context.store, key, seq=seq, hash_=hash_,
-                         created_at=isoformat_utc(self.clock.now()))
+        write_checkpoint(
+            conn,
+            self.context.store,
+            key,
+            seq=seq,
+            hash_=hash_,
+            created_at=isoformat_utc(self.clock.now()),
+        )
 
 
 def write_checkpoint(
@@ -168,7 +174,11 @@ def write_checkpoint(
         key.private_key, seq=seq, hash_=hash_, created_at=created_at
     )
     row = CheckpointRow(
-        seq=seq, hash=hash_, created_at=created_at, key_id=identifier, signature=signature
+        seq=seq,
+        hash=hash_,
+        created_at=created_at,
+        key_id=identifier,
+        signature=signature,
     )
     store.add_checkpoint(conn, row)
     return row

@@ -31,7 +31,11 @@ from muster.identity.domain.commands import (
     SignIn,
     SignOut,
 )
-from muster.identity.domain.errors import UnknownApiKey, UnknownDepartment, UsernameTaken
+from muster.identity.domain.errors import (
+    UnknownApiKey,
+    UnknownDepartment,
+    UsernameTaken,
+)
 from muster.identity.domain.events import (
     AccessRefused,
     ApiKeyIssued,
@@ -73,26 +77,27 @@ class SignedIn:
 
 
 def register_department(command: RegisterDepartment, uow: UnitOfWork) -> str:
-    """Register a department, update it if it changed; return created/updated/unchanged."""
+    """Register a department or update it; return created, updated or unchanged."""
     with uow:
         require_admin(uow.actor, "register a department")
-        if command.parent_code is not None and command.parent_code != command.code:
-            if queries.get_department(uow.conn, command.parent_code) is None:
-                raise UnknownDepartment(
-                    f"parent department {command.parent_code} does not exist",
-                    department=command.parent_code,
-                )
+        parent = command.parent_code
+        if parent not in (None, command.code) and (
+            queries.get_department(uow.conn, parent) is None
+        ):
+            raise UnknownDepartment(
+                f"parent department {parent} does not exist", department=parent
+            )
         existing = queries.get_department(uow.conn, command.code)
-        details = {
-            "code": command.code,
-            "name_zh": command.name_zh,
-            "name_en": command.name_en,
-            "type": command.type,
-            "parent_code": command.parent_code,
-        }
         stream = f"department-{command.code}"
         if existing is None:
-            uow.append(stream, [DepartmentRegistered(**details)], expected_version=0)
+            registered = DepartmentRegistered(
+                code=command.code,
+                name_zh=command.name_zh,
+                name_en=command.name_en,
+                type=command.type,
+                parent_code=parent,
+            )
+            uow.append(stream, [registered], expected_version=0)
             outcome = "created"
         elif (
             existing.name_zh,
@@ -102,8 +107,15 @@ def register_department(command: RegisterDepartment, uow: UnitOfWork) -> str:
         ) == (command.name_zh, command.name_en, command.type, command.parent_code):
             return "unchanged"
         else:
+            updated = DepartmentUpdated(
+                code=command.code,
+                name_zh=command.name_zh,
+                name_en=command.name_en,
+                type=command.type,
+                parent_code=parent,
+            )
             version = _stream_version(uow, stream)
-            uow.append(stream, [DepartmentUpdated(**details)], expected_version=version)
+            uow.append(stream, [updated], expected_version=version)
             outcome = "updated"
         uow.commit()
         return outcome
@@ -183,9 +195,7 @@ def sign_in(
             uow.conn, command.username, since=since
         )
         user = queries.get_user_by_username(uow.conn, command.username)
-        stored = (
-            queries.credential_hash(uow.conn, f"user:{user.id}") if user else None
-        )
+        stored = queries.credential_hash(uow.conn, f"user:{user.id}") if user else None
         if is_rate_limited(failures, max_failures=policy.max_failures):
             reason = "rate_limited"
         elif user is None or not user.is_active:

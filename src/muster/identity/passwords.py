@@ -1,4 +1,4 @@
-"""Password hashing with argon2id (the adapter behind the handlers' PasswordHasher port)."""
+"""Password hashing with argon2id (the adapter behind the PasswordHasher port)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ class PasswordHasher(Protocol):
         """Return a salted hash of the password."""
         ...
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        """Tell whether the password matches the hash."""
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Tell whether the password matches the hash (None never matches)."""
         ...
 
 
@@ -39,9 +39,9 @@ class Argon2PasswordHasher:
     def verify(self, password_hash: str | None, password: str) -> bool:
         """Tell whether the password matches; an absent hash never matches."""
         try:
-            return bool(self._hasher.verify(password_hash or self._dummy, password)) and (
-                password_hash is not None
-            )
+            return bool(
+                self._hasher.verify(password_hash or self._dummy, password)
+            ) and (password_hash is not None)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

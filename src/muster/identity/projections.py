@@ -1,4 +1,4 @@
-"""Projections of the identity part: events -> identity tables. Imported by bootstrap."""
+"""Projections of the identity part: events -> its tables. Imported by bootstrap."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ from muster.identity.read_models import (
 )
 
 
-def on_department_registered(event: DepartmentRegistered, envelope: Envelope, conn: Connection) -> None:
+def on_department_registered(
+    event: DepartmentRegistered, envelope: Envelope, conn: Connection
+) -> None:
     """Insert the new department."""
     conn.execute(
         insert(departments).values(
@@ -43,7 +45,9 @@ def on_department_registered(event: DepartmentRegistered, envelope: Envelope, co
     )
 
 
-def on_department_updated(event: DepartmentUpdated, _envelope: Envelope, conn: Connection) -> None:
+def on_department_updated(
+    event: DepartmentUpdated, _envelope: Envelope, conn: Connection
+) -> None:
     """Update the department's details."""
     conn.execute(
         update(departments)
@@ -57,7 +61,9 @@ def on_department_updated(event: DepartmentUpdated, _envelope: Envelope, conn: C
     )
 
 
-def on_user_registered(event: UserRegistered, envelope: Envelope, conn: Connection) -> None:
+def on_user_registered(
+    event: UserRegistered, envelope: Envelope, conn: Connection
+) -> None:
     """Insert the new user."""
     conn.execute(
         insert(users).values(
@@ -83,7 +89,9 @@ def on_user_language_changed(
     )
 
 
-def on_user_signed_in(event: UserSignedIn, envelope: Envelope, conn: Connection) -> None:
+def on_user_signed_in(
+    event: UserSignedIn, envelope: Envelope, conn: Connection
+) -> None:
     """Open the session."""
     conn.execute(
         insert(sessions).values(
@@ -95,7 +103,9 @@ def on_user_signed_in(event: UserSignedIn, envelope: Envelope, conn: Connection)
     )
 
 
-def on_user_signed_out(event: UserSignedOut, envelope: Envelope, conn: Connection) -> None:
+def on_user_signed_out(
+    event: UserSignedOut, envelope: Envelope, conn: Connection
+) -> None:
     """Close the session."""
     conn.execute(
         update(sessions)
@@ -104,7 +114,9 @@ def on_user_signed_out(event: UserSignedOut, envelope: Envelope, conn: Connectio
     )
 
 
-def on_sign_in_failed(event: SignInFailed, envelope: Envelope, conn: Connection) -> None:
+def on_sign_in_failed(
+    event: SignInFailed, envelope: Envelope, conn: Connection
+) -> None:
     """Count the failure for rate limiting."""
     conn.execute(
         insert(sign_in_failures).values(
@@ -113,7 +125,9 @@ def on_sign_in_failed(event: SignInFailed, envelope: Envelope, conn: Connection)
     )
 
 
-def on_api_key_issued(event: ApiKeyIssued, envelope: Envelope, conn: Connection) -> None:
+def on_api_key_issued(
+    event: ApiKeyIssued, envelope: Envelope, conn: Connection
+) -> None:
     """Insert the key (without its secret)."""
     conn.execute(
         insert(api_keys).values(
@@ -126,7 +140,9 @@ def on_api_key_issued(event: ApiKeyIssued, envelope: Envelope, conn: Connection)
     )
 
 
-def on_api_key_revoked(event: ApiKeyRevoked, envelope: Envelope, conn: Connection) -> None:
+def on_api_key_revoked(
+    event: ApiKeyRevoked, envelope: Envelope, conn: Connection
+) -> None:
     """Mark the key revoked."""
     conn.execute(
         update(api_keys)
@@ -147,6 +163,8 @@ _HANDLERS: dict[type[Event], list[Projector]] = {
     ApiKeyRevoked: [on_api_key_revoked],
 }
 
-PROJECTIONS = ProjectionSet(name="identity", handlers=_HANDLERS, tables=PROJECTED_TABLES)
+PROJECTIONS = ProjectionSet(
+    name="identity", handlers=_HANDLERS, tables=PROJECTED_TABLES
+)
 
 __all__ = ["PROJECTIONS"]

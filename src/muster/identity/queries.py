@@ -85,7 +85,9 @@ def get_department(conn: Connection, code: str) -> DepartmentView | None:
 
 def list_users(conn: Connection) -> list[UserView]:
     """Return every user ordered by username."""
-    return [_user(row) for row in conn.execute(select(users).order_by(users.c.username))]
+    return [
+        _user(row) for row in conn.execute(select(users).order_by(users.c.username))
+    ]
 
 
 def get_user_by_username(conn: Connection, username: str) -> UserView | None:
@@ -118,7 +120,7 @@ def session_user(conn: Connection, session_hash: str, *, now: str) -> UserView |
 
 
 def recent_sign_in_failures(conn: Connection, username: str, *, since: str) -> int:
-    """Count failed sign-ins for a username since a moment (rate-limit refusals excluded)."""
+    """Count failed sign-ins of a username since a moment (refusals excluded)."""
     query = select(func.count()).where(
         sign_in_failures.c.username == username,
         sign_in_failures.c.at >= since,

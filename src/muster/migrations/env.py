@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 from muster.core.db import make_engine, metadata
+from muster.core.eventlog import tables as _log  # noqa: F401
 from muster.identity import read_models as _identity  # noqa: F401  (registers tables)
 from muster.response import read_models as _response  # noqa: F401
-from muster.core.eventlog import tables as _log  # noqa: F401
 
 config = context.config
 

@@ -1,4 +1,4 @@
-"""Projections of the response part: events -> response tables. Imported by bootstrap."""
+"""Projections of the response part: events -> its tables. Imported by bootstrap."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def on_incident_opened(
 
 _HANDLERS: dict[type[Event], list[Projector]] = {IncidentOpened: [on_incident_opened]}
 
-PROJECTIONS = ProjectionSet(name="response", handlers=_HANDLERS, tables=PROJECTED_TABLES)
+PROJECTIONS = ProjectionSet(
+    name="response", handlers=_HANDLERS, tables=PROJECTED_TABLES
+)
 
 __all__ = ["PROJECTIONS"]

@@ -38,14 +38,17 @@ def verify_log(
     return report
 
 
-def export_log(engine: Engine, out_dir: Path, *, public_key_pem: bytes) -> tuple[int, int]:
+def export_log(
+    engine: Engine, out_dir: Path, *, public_key_pem: bytes
+) -> tuple[int, int]:
     """Write events.jsonl, checkpoints.jsonl, the public key and VERIFYING.md."""
     store = SqlEventStore()
     out_dir.mkdir(parents=True, exist_ok=True)
     events_count = 0
-    with engine.connect() as conn, (out_dir / "events.jsonl").open(
-        "w", encoding="utf-8"
-    ) as handle:
+    with (
+        engine.connect() as conn,
+        (out_dir / "events.jsonl").open("w", encoding="utf-8") as handle,
+    ):
         for seq, prev_hash, hash_, body in store.chain_rows(conn):
             record = {
                 "seq": seq,

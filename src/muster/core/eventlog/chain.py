@@ -1,7 +1,7 @@
 """The hash chain: canonical bytes, the link rule, and verification (R8).
 
-``hash = sha256(prev_hash || canonical_bytes)`` where ``canonical_bytes`` is the RFC 8785
-JSON of the event envelope, produced by the ``rfc8785`` package. The genesis
+``hash = sha256(prev_hash || canonical_bytes)`` where ``canonical_bytes`` is the
+RFC 8785 JSON of the event envelope, produced by the ``rfc8785`` package. The genesis
 ``prev_hash`` is 32 zero bytes. Checkpoints sign ``(seq, hash)`` with Ed25519. The store
 is the only caller that appends; this module is the only place that hashes.
 """
@@ -34,7 +34,9 @@ def link(prev_hash: bytes, body: bytes) -> bytes:
     return hashlib.sha256(prev_hash + body).digest()
 
 
-def checkpoint_message(*, seq: int, hash_: bytes, created_at: str, key_id: str) -> bytes:
+def checkpoint_message(
+    *, seq: int, hash_: bytes, created_at: str, key_id: str
+) -> bytes:
     """Return the exact bytes a checkpoint signature covers."""
     return canonical_bytes(
         {"seq": seq, "hash": hash_.hex(), "created_at": created_at, "key_id": key_id}

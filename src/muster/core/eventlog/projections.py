@@ -1,4 +1,4 @@
-"""Projection sets: event -> read-model functions grouped per part, with their tables (R10).
+"""Projection sets: event -> read-model functions per part, with their tables (R10).
 
 Imported by the unit of work, replay, and each part's ``projections.py``.
 """
@@ -6,8 +6,8 @@ Imported by the unit of work, replay, and each part's ``projections.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.engine import Connection

@@ -72,7 +72,9 @@ def load_signing_key(path: Path) -> SigningKey:
         ) from error
     key = load_pem_private_key(data, password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"{path} is not an Ed25519 private key", path=str(path))
+        raise ConfigurationError(
+            f"{path} is not an Ed25519 private key", path=str(path)
+        )
     return SigningKey(key)
 
 

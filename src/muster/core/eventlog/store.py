@@ -1,7 +1,7 @@
-"""The event store: one protocol, one SQLAlchemy Core implementation for both dialects (R9).
+"""The event store: one protocol, one SQLAlchemy Core implementation (R9).
 
 Only the unit of work appends (R7). Readers use ``read_stream``/``read_all``; the
-verifier uses ``chain_rows``, which streams the stored bytes with no re-canonicalisation.
+verifier uses ``chain_rows``: the stored bytes, with no re-canonicalisation.
 """
 
 from __future__ import annotations
@@ -228,7 +228,8 @@ class SqlEventStore:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(
-                "SELECT seq, prev_hash, hash, CAST(body AS TEXT) FROM events ORDER BY seq"
+                "SELECT seq, prev_hash, hash, CAST(body AS TEXT) FROM events"
+                " ORDER BY seq"
             )
             while True:
                 chunk = cursor.fetchmany(batch)
@@ -281,7 +282,9 @@ def _lock_chain(conn: Connection) -> None:
     # workers, so the chain never forks. SQLite: the writer already holds the single
     # write lock since BEGIN IMMEDIATE (core/db.py).
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+        )
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from muster.core.db import metadata
 
 
 class CanonicalJsonText(UserDefinedType[str]):
-    """Exact JSON text: TEXT on SQLite, ``json`` (which keeps the input bytes) on PostgreSQL."""
+    """Exact JSON text: TEXT on SQLite, ``json`` (keeps input text) on PostgreSQL."""
 
     cache_ok = True
 

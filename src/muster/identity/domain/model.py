@@ -1,4 +1,4 @@
-"""Identity rules: roles, what each may do, and the checks on new accounts (stdlib only)."""
+"""Identity rules: roles, permissions and checks on new accounts (stdlib only)."""
 
 from __future__ import annotations
 

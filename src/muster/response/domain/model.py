@@ -1,4 +1,4 @@
-"""Incident rules (stdlib only): categories, validation, and who may open an incident."""
+"""Incident rules (stdlib only): categories, validation, who may open one."""
 
 from __future__ import annotations
 
