@@ -6,36 +6,131 @@ Imported by the CLI and tests; reads the log only.
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
+from muster.core.db import make_engine
 from muster.core.eventlog.chain import (
+    GENESIS_HASH,
+    SegmentResult,
     VerificationReport,
     verify_checkpoints,
-    verify_rows,
+    verify_segment,
 )
 from muster.core.eventlog.store import SqlEventStore
 
 VERIFYING_MD = Path(__file__).with_name("VERIFYING.md")
+PARALLEL_THRESHOLD = 50_000  # below this, starting a second process costs more
 
 
 def verify_log(
-    engine: Engine, *, public_keys: Mapping[str, Ed25519PublicKey]
+    engine: Engine,
+    *,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    workers: int = 1,
 ) -> VerificationReport:
-    """Recompute the whole chain and check every checkpoint signature."""
+    """Recompute the whole chain and check every checkpoint signature.
+
+    Large logs are split into ``workers`` seq ranges verified in parallel processes;
+    each range starts from the stored prev_hash of its first event, and the parent
+    checks that it equals the hash the previous range ended on.
+    """
     store = SqlEventStore()
     report = VerificationReport()
     with engine.connect() as conn:
         checkpoint_rows = store.checkpoint_rows(conn)
         keep = frozenset(row.seq for row in checkpoint_rows)
-        verified = verify_rows(store.chain_rows(conn), report, keep=keep)
-        verify_checkpoints(
-            checkpoint_rows, verified=verified, public_keys=public_keys, report=report
-        )
+        highest = store.max_seq(conn)
+        ranges = _split(highest, workers if highest >= PARALLEL_THRESHOLD else 1)
+        starts = [GENESIS_HASH] + [
+            store.prev_hash_at(conn, first) or GENESIS_HASH for first, _ in ranges[1:]
+        ]
+        if len(ranges) == 1:
+            results = [_verify_range_on(conn, ranges[0], starts[0], keep)]
+        else:
+            results = _verify_parallel(engine, ranges, starts, keep)
+    _combine(report, ranges, starts, results)
+    verify_checkpoints(
+        checkpoint_rows,
+        verified={
+            seq: hash_
+            for result in results
+            for seq, hash_ in result.kept.items()
+            if report.first_bad_seq is None or seq < report.first_bad_seq
+        },
+        public_keys=public_keys,
+        report=report,
+    )
     return report
+
+
+def _combine(
+    report: VerificationReport,
+    ranges: list[tuple[int, int]],
+    starts: list[bytes],
+    results: list[SegmentResult],
+) -> None:
+    """Fold segment results into the report, in seq order, up to the first break."""
+    for index, result in enumerate(results):
+        if index > 0 and results[index - 1].end_hash != starts[index]:
+            report.fail(ranges[index][0], "prev_hash does not match the previous hash")
+            return
+        report.events += result.checked
+        if result.first_bad_seq is not None:
+            report.fail(result.first_bad_seq, result.reason)
+            return
+        report.head_seq, report.head_hash = ranges[index][1], result.end_hash
+
+
+def _split(last: int, parts: int) -> list[tuple[int, int]]:
+    if last < 1:
+        return [(1, 0)]
+    size = -(-last // parts)
+    return [(start, min(start + size - 1, last)) for start in range(1, last + 1, size)]
+
+
+def _verify_range_on(
+    conn: Connection, bounds: tuple[int, int], start_hash: bytes, keep: frozenset[int]
+) -> SegmentResult:
+    first, last = bounds
+    batches = SqlEventStore().segment_batches(conn, first=first, last=last)
+    return verify_segment(
+        batches, first=first, last=last, start_hash=start_hash, keep=keep
+    )
+
+
+def _verify_range(
+    url: str, bounds: tuple[int, int], start_hash: bytes, keep: frozenset[int]
+) -> SegmentResult:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return _verify_range_on(conn, bounds, start_hash, keep)
+    finally:
+        engine.dispose()
+
+
+def _verify_parallel(
+    engine: Engine,
+    ranges: list[tuple[int, int]],
+    starts: list[bytes],
+    keep: frozenset[int],
+) -> list[SegmentResult]:
+    url = engine.url.render_as_string(hide_password=False)
+    # fork: the children need only the URL and start in milliseconds (CLI context).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+        futures = [
+            pool.submit(_verify_range, url, bounds, start, keep)
+            for bounds, start in zip(ranges, starts, strict=True)
+        ]
+        return [future.result() for future in futures]
 
 
 def export_log(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
 from muster.core.eventlog.store import Envelope
@@ -38,15 +38,19 @@ class ProjectionSet:
         return True
 
 
+_UPDATE_POSITION = (
+    update(projection_positions)
+    .where(projection_positions.c.name == bindparam("projection"))
+    .values(position=bindparam("at"))
+)
+_INSERT_POSITION = insert(projection_positions)
+
+
 def save_position(conn: Connection, name: str, position: int) -> None:
     """Record how far a projection has consumed the log, in the caller's transaction."""
-    result = conn.execute(
-        update(projection_positions)
-        .where(projection_positions.c.name == name)
-        .values(position=position)
-    )
+    result = conn.execute(_UPDATE_POSITION, {"projection": name, "at": position})
     if result.rowcount == 0:
-        conn.execute(insert(projection_positions).values(name=name, position=position))
+        conn.execute(_INSERT_POSITION, {"name": name, "position": position})
 
 
 __all__ = ["ProjectionSet", "Projector", "save_position"]

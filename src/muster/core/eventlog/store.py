@@ -133,6 +133,9 @@ def _recorded(body: str, hash_: bytes) -> Recorded:
 
 
 _BODY = cast(events.c.body, Text)  # PostgreSQL would parse ``json``; we want the text
+# Statements built once: the append path runs for every command (bench/eventlog.py).
+_INSERT = insert(events)
+_HEAD = select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 
 
 class SqlEventStore:
@@ -162,7 +165,7 @@ class SqlEventStore:
             )
             prev_hash = hash_
         try:
-            conn.execute(insert(events), rows)
+            conn.execute(_INSERT, rows)
         except IntegrityError as error:
             raise ConcurrencyConflict(
                 "another writer changed the stream first; retry",
@@ -201,9 +204,7 @@ class SqlEventStore:
 
     def head(self, conn: Connection) -> tuple[int, bytes]:
         """Return the last seq and its hash (0 and the genesis hash when empty)."""
-        row = conn.execute(
-            select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
-        ).first()
+        row = conn.execute(_HEAD).first()
         if row is None:
             return 0, GENESIS_HASH
         return int(row[0]), bytes(row[1])
@@ -222,23 +223,56 @@ class SqlEventStore:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
 
     def chain_rows(self, conn: Connection, *, batch: int = 5000) -> Iterator[ChainRow]:
-        """Stream (seq, prev_hash, hash, body bytes) in seq order for verification."""
-        # Raw DB-API cursor: verification reads every byte of the log, so it skips the
-        # ORM/Core row machinery (measured in bench/eventlog.py).
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        """Yield (seq, prev_hash, hash, body bytes) in seq order (reference path)."""
+        body = _body_bytes(conn)
+        sql = f"SELECT seq, prev_hash, hash, {body} FROM events ORDER BY seq"  # noqa: S608
+        for rows in self._raw_batches(
+            conn,
+            sql,
+            (),
+            batch=batch,
+        ):
+            for seq, prev_hash, hash_, body in rows:
+                yield int(seq), bytes(prev_hash), bytes(hash_), bytes(body)
+
+    def segment_batches(
+        self, conn: Connection, *, first: int, last: int, batch: int = 5000
+    ) -> Iterator[list[ChainRow]]:
+        """Yield batches of (seq, prev_hash, hash, body bytes) for seqs first..last."""
+        placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
+        # Only constant fragments are interpolated; the bounds are bound parameters.
+        sql = (
+            f"SELECT seq, prev_hash, hash, {_body_bytes(conn)} FROM events"  # noqa: S608
+            f" WHERE seq >= {placeholder} AND seq <= {placeholder} ORDER BY seq"
+        )
+        yield from self._raw_batches(conn, sql, (first, last), batch=batch)
+
+    def _raw_batches(
+        self, conn: Connection, sql: str, params: tuple[int, ...], *, batch: int
+    ) -> Iterator[Any]:
+        # Raw DB-API cursor with bytes straight from the driver: verification reads
+        # every byte of the log, so it skips the Core row machinery (ADR 0002).
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # pragma: no cover - a checked-out connection has one
+            raise RuntimeError("connection is closed")
+        cursor = dbapi.cursor()
         try:
-            cursor.execute(
-                "SELECT seq, prev_hash, hash, CAST(body AS TEXT) FROM events"
-                " ORDER BY seq"
-            )
-            while True:
-                chunk = cursor.fetchmany(batch)
-                if not chunk:
-                    return
-                for seq, prev_hash, hash_, body in chunk:
-                    yield seq, bytes(prev_hash), bytes(hash_), body.encode("utf-8")
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(batch):
+                yield chunk
         finally:
             cursor.close()
+
+    def max_seq(self, conn: Connection) -> int:
+        """Return the highest stored seq, or 0."""
+        return int(conn.execute(select(func.max(events.c.seq))).scalar_one() or 0)
+
+    def prev_hash_at(self, conn: Connection, seq: int) -> bytes | None:
+        """Return the stored prev_hash of one event, or None if it is missing."""
+        value = conn.execute(
+            select(events.c.prev_hash).where(events.c.seq == seq)
+        ).scalar_one_or_none()
+        return bytes(value) if value is not None else None
 
     def checkpoint_rows(self, conn: Connection) -> list[CheckpointRow]:
         """Return every stored checkpoint in seq order."""
@@ -275,6 +309,13 @@ class SqlEventStore:
         """Return the seq of the newest checkpoint, or 0."""
         value = conn.execute(select(func.max(checkpoints.c.seq))).scalar_one()
         return int(value or 0)
+
+
+def _body_bytes(conn: Connection) -> str:
+    # The exact stored text as UTF-8 bytes, converted by the database, not in Python.
+    if conn.dialect.name == "postgresql":
+        return "convert_to(body::text, 'UTF8')"
+    return "CAST(body AS BLOB)"
 
 
 def _lock_chain(conn: Connection) -> None:
