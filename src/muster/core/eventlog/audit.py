@@ -125,12 +125,14 @@ def _verify_parallel(
     url = engine.url.render_as_string(hide_password=False)
     # fork: the children need only the URL and start in milliseconds (CLI context).
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=context) as pool:
         futures = [
             pool.submit(_verify_range, url, bounds, start, keep)
-            for bounds, start in zip(ranges, starts, strict=True)
+            for bounds, start in zip(ranges[1:], starts[1:], strict=True)
         ]
-        return [future.result() for future in futures]
+        # The first range runs here while the children work on the others.
+        first = _verify_range(url, ranges[0], starts[0], keep)
+        return [first, *(future.result() for future in futures)]
 
 
 def export_log(
