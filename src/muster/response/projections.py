@@ -11,24 +11,27 @@ from muster.core.messages import Event
 from muster.response.domain.events import IncidentOpened
 from muster.response.read_models import PROJECTED_TABLES, incidents
 
+_INSERT_INCIDENT = insert(incidents)
+
 
 def on_incident_opened(
     event: IncidentOpened, envelope: Envelope, conn: Connection
 ) -> None:
     """Insert the new incident."""
     conn.execute(
-        insert(incidents).values(
-            id=event.incident_id,
-            title=event.title,
-            category=event.category,
-            latitude=event.latitude,
-            longitude=event.longitude,
-            description=event.description,
-            status="open",
-            reporting_department=event.reporting_department,
-            opened_at=envelope.recorded_at,
-            opened_by=envelope.actor_id,
-        )
+        _INSERT_INCIDENT,
+        {
+            "id": event.incident_id,
+            "title": event.title,
+            "category": event.category,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
+            "description": event.description,
+            "status": "open",
+            "reporting_department": event.reporting_department,
+            "opened_at": envelope.recorded_at,
+            "opened_by": envelope.actor_id,
+        },
     )
 
 
