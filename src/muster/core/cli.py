@@ -155,6 +155,9 @@ def verify(
             help="Also trust this public key (PEM), e.g. a retired one. Repeatable.",
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Processes for large logs (50,000+ events).", min=1)
+    ] = 1,
 ) -> None:
     """Recompute the hash chain and check every checkpoint signature.
 
@@ -163,7 +166,7 @@ def verify(
     with cli_context(ctx).open_deployment() as deployment:
         keys = _trusted_keys(deployment, public_key or [])
         with stderr.status("Verifying the event log…"):
-            report = verify_log(deployment.engine, public_keys=keys)
+            report = verify_log(deployment.engine, public_keys=keys, workers=workers)
     if as_json:
         print_json(report.to_json())
     else:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 GENESIS_HASH = bytes(32)
+PREV_MISMATCH = "prev_hash does not match the previous hash"
 
 
 def canonical_bytes(envelope: Mapping[str, Any]) -> bytes:
@@ -181,14 +182,16 @@ def verify_segment(
         rows = batch if gap is None else batch[: gap - expected]
         for seq, prev_hash, stored_hash, body in rows:
             if prev_hash != running:
-                return _failed(
-                    result, seq, "prev_hash does not match the previous hash"
-                )
+                result.checked += seq - expected
+                return _failed(result, seq, PREV_MISMATCH)
             running = sha256(running + body).digest()
             if running != stored_hash:
+                result.checked += seq - expected
                 return _failed(result, seq, "content does not match its hash")
-            if seq in keep:
-                result.kept[seq] = running
+        # Every row of the batch matched, so the stored hashes are the verified ones.
+        for seq in keep:
+            if expected <= seq < expected + len(rows):
+                result.kept[seq] = bytes(rows[seq - expected][2])
         result.checked += len(rows)
         result.end_hash = running
         if gap is not None:

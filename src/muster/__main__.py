@@ -1,0 +1,5 @@
+"""Run the `muster` command as `python -m muster`."""
+
+from muster.cli import main
+
+main()
