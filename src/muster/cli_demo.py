@@ -1,0 +1,143 @@
+"""``muster demo``: a ready-to-try Muster for newcomers, on SQLite in one folder.
+
+Creates the database, signing key and a persistent session secret in the data folder,
+loads the bundled Lanjiang example pack, prints the demo sign-ins, then serves.
+Mounted by the root CLI (``muster.cli``), which also uses ``run_web_server``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Annotated, Protocol
+
+import typer
+from pydantic import SecretStr
+from rich import box
+from rich.table import Table
+
+from muster.bootstrap import bootstrap
+from muster.core.cli import stdout
+from muster.core.errors import ConfigurationError
+from muster.core.eventlog.signing import create_signing_key
+from muster.core.migrate import upgrade
+from muster.pack import Pack, read_pack
+from muster.pack.loader import LoadSummary, load_pack
+from muster.settings import Settings
+
+SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name, not a secret)
+
+
+class _Serve(Protocol):
+    """The signature of ``muster.web.server.serve``."""
+
+    def __call__(
+        self, settings: Settings, *, host: str, port: int, workers: int
+    ) -> None: ...
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1)] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder for the demo database and keys.")
+    ] = Path("muster-data"),
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after loading (for scripts).")
+    ] = False,
+) -> None:
+    """Start a demo deployment of the fictional city of Lanjiang (dev mode, SQLite)."""
+    settings = demo_settings(data_dir)
+    pack, summary = prepare_demo(settings)
+    if summary.is_unchanged:
+        typer.echo(f"The demo pack is already loaded in {data_dir}.")
+    else:
+        typer.echo(
+            f"Loaded the demo pack into {data_dir}: "
+            f"{summary.departments.created} departments, {summary.users.created} users."
+        )
+    print_sign_ins(pack)
+    address = f"http://127.0.0.1:{port}"
+    typer.echo(f"Open {address} and sign in with any account above.")
+    if no_serve:
+        return
+    run_web_server(settings, host="127.0.0.1", port=port, workers=1)
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    """Return dev-mode settings on SQLite in data_dir (other MUSTER_* values apply)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        mode="dev",
+        data_dir=data_dir,
+        database_url="",
+        signing_key_file=None,
+        secret_key=SecretStr(_demo_secret(data_dir / SECRET_FILE_NAME)),
+    )
+
+
+def _demo_secret(path: Path) -> str:
+    """Return the demo's session secret, created once so sessions survive restarts."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def prepare_demo(settings: Settings) -> tuple[Pack, LoadSummary]:
+    """Migrate, create the signing key if missing, and load the bundled pack."""
+    key_file = settings.effective_signing_key_file
+    if not key_file.exists():
+        create_signing_key(key_file)
+    deployment = bootstrap(settings)
+    try:
+        upgrade(deployment.engine)
+        with as_file(files("muster") / "examples" / "lanjiang") as pack_dir:
+            pack = read_pack(Path(pack_dir))
+            summary = load_pack(deployment, pack)
+    finally:
+        deployment.engine.dispose()
+    return pack, summary
+
+
+def print_sign_ins(pack: Pack) -> None:
+    """Print a table of the demo accounts: username, department, roles, password."""
+    table = Table(title="Demo sign-ins", box=box.SIMPLE_HEAD, show_lines=True)
+    table.add_column("Username", no_wrap=True)
+    table.add_column("Department", overflow="fold")
+    table.add_column("Roles", no_wrap=True)
+    table.add_column("Password", no_wrap=True)
+    for user in pack.users:
+        department = pack.department(user.department)
+        names = (
+            f"{department.name_zh}\n{department.name_en}"
+            if department is not None
+            else user.department
+        )
+        table.add_row(
+            user.username,
+            names,
+            ", ".join(role.value for role in user.roles),
+            user.password or "(set by an administrator)",
+        )
+    stdout.print(table)
+
+
+def run_web_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Start the web server (imported late, so the CLI works while web is absent)."""
+    try:
+        module = importlib.import_module("muster.web.server")
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("muster.web"):
+            raise
+        raise ConfigurationError("this build of Muster has no web server") from error
+    serve: _Serve = module.serve
+    serve(settings, host=host, port=port, workers=workers)
+
+
+__all__ = ["demo", "demo_settings", "prepare_demo", "print_sign_ins", "run_web_server"]

@@ -1,0 +1,269 @@
+"""Load a checked deployment pack into the log: departments, then users, all or nothing.
+
+Every command of a load runs in one shared transaction, so a failure part-way leaves
+the log and the read models exactly as they were. Imported by the CLI and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from sqlalchemy import Engine
+from yaml.nodes import Node
+
+from muster.core.bus import MessageBus
+from muster.core.errors import PackInvalid, PackProblem
+from muster.core.messages import SYSTEM_ACTOR, Command
+from muster.core.uow import UnitOfWork
+from muster.identity import queries
+from muster.identity.domain.commands import RegisterDepartment, RegisterUser
+from muster.identity.domain.errors import InvalidUserData
+from muster.identity.domain.model import check_new_user
+from muster.pack.model import DepartmentSpec, Pack, UserSpec
+from muster.pack.validation import USERS
+from muster.pack.yaml_lines import YamlRefusedError, line_of, load_yaml
+
+Progress = Callable[[str], None]
+
+
+class Deployment(Protocol):
+    """What loading needs from a deployment (``muster.bootstrap.Muster`` fits)."""
+
+    @property
+    def bus(self) -> MessageBus:
+        """Return the message bus."""
+        ...
+
+    @property
+    def engine(self) -> Engine:
+        """Return the database engine."""
+        ...
+
+
+@dataclass(slots=True)
+class KindCounts:
+    """How many things of one kind a load created, updated or left unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, outcome: str) -> None:
+        """Count one outcome: "created", "updated" or "unchanged"."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def to_json(self) -> dict[str, int]:
+        """Return the counts as a JSON object."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    """What a load did, per kind of thing."""
+
+    region: str
+    departments: KindCounts = field(default_factory=KindCounts)
+    users: KindCounts = field(default_factory=KindCounts)
+
+    @property
+    def is_unchanged(self) -> bool:
+        """Tell whether the load wrote nothing (the pack was already loaded)."""
+        return not (
+            self.departments.created
+            or self.departments.updated
+            or self.users.created
+            or self.users.updated
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the summary as ``muster load --json`` prints it."""
+        return {
+            "region": self.region,
+            "departments": self.departments.to_json(),
+            "users": self.users.to_json(),
+        }
+
+
+def load_pack(
+    muster: Deployment, pack: Pack, *, progress: Progress | None = None
+) -> LoadSummary:
+    """Register the pack's departments (parents first) and new users in one transaction.
+
+    Users whose username already exists are left as they are and counted unchanged.
+    A new user without a password, or one the identity rules refuse, fails the whole
+    load with ``PackInvalid`` before anything is written. The region is not recorded
+    yet: no event describes it (a later change adds one).
+    """
+    with muster.engine.connect() as conn:
+        existing = {user.username for user in queries.list_users(conn)}
+    new_users = [user for user in pack.users if user.username not in existing]
+    problems = _new_user_problems(pack, new_users)
+    if problems:
+        raise PackInvalid(problems)
+    departments = _parents_first(pack.departments)
+    commands: list[Command] = [_department_command(d) for d in departments]
+    commands += [_user_command(user) for user in new_users]
+    outcomes = run_in_one_transaction(muster.bus, commands, progress=progress)
+    summary = LoadSummary(region=pack.region.code)
+    for outcome in outcomes[: len(departments)]:
+        summary.departments.add(outcome)
+    summary.users.created = len(new_users)
+    summary.users.unchanged = len(pack.users) - len(new_users)
+    return summary
+
+
+def run_in_one_transaction(
+    bus: MessageBus, commands: Sequence[Command], *, progress: Progress | None = None
+) -> list[Any]:
+    """Run commands as Muster itself in one transaction; return each handler's result.
+
+    The handlers enter and commit a shared unit of work; only the outermost commit
+    takes effect, so any error rolls back every command. Refusals are not logged
+    separately: Muster's own actor is never refused.
+    """
+    shared = _SharedUnitOfWork(bus.context, actor=SYSTEM_ACTOR)
+    results: list[Any] = []
+    with shared:
+        for command in commands:
+            handler = bus.handlers.get(type(command))
+            if handler is None:
+                raise LookupError(f"no handler for {type(command).__name__}")
+            result = handler(command, shared)
+            results.append(result)
+            if progress is not None:
+                progress(_describe(command, result))
+        shared.commit()
+    return results
+
+
+class _SharedUnitOfWork(UnitOfWork):
+    """A unit of work that handlers may enter in turn; only the outermost commit counts.
+
+    Handlers open ``with uow:`` and call ``uow.commit()`` as usual; nested inside
+    ``run_in_one_transaction`` both are no-ops, and the outer block commits or rolls
+    back everything at once.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._depth = 0
+
+    def __enter__(self) -> Self:
+        if self._depth == 0:
+            super().__enter__()
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            super().__exit__(exc_type, exc, traceback)
+
+    def commit(self) -> None:
+        """Commit only when called by the outermost block."""
+        if self._depth == 1:
+            super().commit()
+
+
+def _parents_first(departments: Sequence[DepartmentSpec]) -> list[DepartmentSpec]:
+    """Order departments so that each follows its parent (packs have no cycles)."""
+    ordered: list[DepartmentSpec] = []
+    placed: set[str] = set()
+    pending = list(departments)
+    while pending:
+        ready = [d for d in pending if d.parent is None or d.parent in placed]
+        if not ready:  # unreachable for a validated pack; keep the rest as listed
+            ready = pending
+        ordered.extend(ready)
+        placed.update(d.code for d in ready)
+        pending = [d for d in pending if d.code not in placed]
+    return ordered
+
+
+def _new_user_problems(pack: Pack, new_users: Sequence[UserSpec]) -> list[PackProblem]:
+    """Find new users that cannot be registered: no password, or refused by rules."""
+    problems: list[PackProblem] = []
+    indexes = {user.username: index for index, user in enumerate(pack.users)}
+    root = _users_root(pack) if new_users else None
+    for user in new_users:
+        line = line_of(root, ["users", indexes[user.username]])
+        if user.password is None:
+            message = (
+                f"user '{user.username}' does not exist yet and has no password; "
+                "add one or create the account with `muster users add`"
+            )
+            problems.append(PackProblem(USERS, line, message))
+            continue
+        try:
+            check_new_user(
+                username=user.username,
+                roles=tuple(role.value for role in user.roles),
+                language=user.language,
+                password=user.password,
+            )
+        except InvalidUserData as refused:
+            message = f"user '{user.username}': {refused.message}"
+            problems.append(PackProblem(USERS, line, message))
+    return problems
+
+
+def _users_root(pack: Pack) -> Node | None:
+    """Return the YAML node tree of users.yaml, to locate entries by line."""
+    try:
+        loaded = load_yaml((pack.root / USERS).read_text(encoding="utf-8-sig"))
+    except (OSError, YamlRefusedError):
+        return None
+    return loaded.root
+
+
+def _department_command(department: DepartmentSpec) -> RegisterDepartment:
+    return RegisterDepartment(
+        code=department.code,
+        name_zh=department.name_zh,
+        name_en=department.name_en,
+        type=department.type.value,
+        parent_code=department.parent,
+    )
+
+
+def _user_command(user: UserSpec) -> RegisterUser:
+    if user.password is None:  # refused earlier by _new_user_problems
+        raise ValueError(f"user {user.username} has no password")
+    return RegisterUser(
+        username=user.username,
+        display_name=user.display_name,
+        department_code=user.department,
+        roles=tuple(role.value for role in user.roles),
+        password=user.password,
+        language=user.language,
+        email=user.email,
+    )
+
+
+def _describe(command: Command, result: object) -> str:
+    if isinstance(command, RegisterDepartment):
+        return f"department {command.code}: {result}"
+    if isinstance(command, RegisterUser):
+        return f"user {command.username}: created"
+    return f"{type(command).__name__}: done"
+
+
+__all__ = [
+    "Deployment",
+    "KindCounts",
+    "LoadSummary",
+    "load_pack",
+    "run_in_one_transaction",
+]

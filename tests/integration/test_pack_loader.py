@@ -1,0 +1,249 @@
+"""Loading deployment packs into the log: order, idempotence, and all-or-nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from muster.bootstrap import Muster, bootstrap
+from muster.core.errors import ConcurrencyConflict, PackInvalid
+from muster.identity import queries
+from muster.identity.domain.commands import RegisterDepartment, RegisterUser
+from muster.identity.read_models import credentials, departments
+from muster.pack import read_pack
+from muster.pack.loader import load_pack, run_in_one_transaction
+from muster.settings import Settings
+from tests import factories
+
+REGION = {
+    "code": "TESTVILLE",
+    "name_zh": "测试市",
+    "name_en": "Testville",
+    "center": {"lat": 28.2, "lon": 112.9},
+    "districts": [{"code": "NORTH", "name_zh": "北区", "name_en": "North District"}],
+}
+# Children are listed before their parents on purpose.
+DEPARTMENTS = [
+    {"code": "FIRE", "name_zh": "消防", "name_en": "Fire", "type": "fire_rescue",
+     "parent": "EMB"},
+    {"code": "EMB", "name_zh": "应急局", "name_en": "Emergency", "type":
+     "emergency_management", "parent": "GOV"},
+    {"code": "GOV", "name_zh": "市政府", "name_en": "City Government",
+     "type": "government"},
+]  # fmt: skip
+USERS = [
+    {"username": "chief", "display_name": "Chief", "department": "EMB",
+     "roles": ["commander"], "password": "muster-demo"},
+    {"username": "fire.duty", "display_name": "Fire duty", "department": "FIRE",
+     "roles": ["duty_officer"], "password": "muster-demo", "language": "en"},
+    {"username": "watcher", "display_name": "Watcher", "department": "GOV",
+     "roles": ["observer"], "password": "muster-demo"},
+]  # fmt: skip
+
+
+def write_pack(
+    root: Path,
+    *,
+    departments_: list[dict[str, Any]] | None = None,
+    users: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write a pack folder with the given departments and users; return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    files = {
+        "region.yaml": REGION,
+        "departments.yaml": {"departments": departments_ or DEPARTMENTS},
+        "users.yaml": {"users": USERS if users is None else users},
+    }
+    for name, data in files.items():
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def head(muster: Muster) -> int:
+    """Return the seq of the newest event."""
+    with muster.engine.connect() as conn:
+        return muster.store.head(conn)[0]
+
+
+def row_count(muster: Muster, table: Any) -> int:
+    """Return the number of rows of a table."""
+    with muster.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+class TestLoadPack:
+    """load_pack: ordering, counts and idempotence."""
+
+    def test_registers_parents_before_children_and_counts_creations(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A pack listing children first still loads, each under its parent."""
+        pack = read_pack(write_pack(tmp_path / "pack"))
+
+        summary = load_pack(muster, pack)
+
+        assert summary.departments.to_json() == {
+            "created": 3, "updated": 0, "unchanged": 0
+        }  # fmt: skip
+        assert summary.users.to_json() == {"created": 3, "updated": 0, "unchanged": 0}
+        with muster.engine.connect() as conn:
+            fire = queries.get_department(conn, "FIRE")
+            duty = queries.get_user_by_username(conn, "fire.duty")
+        assert fire is not None
+        assert fire.parent_code == "EMB"
+        assert duty is not None
+        assert duty.language == "en"
+
+    def test_second_load_is_all_unchanged_and_appends_nothing(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """Loading the same pack twice writes nothing the second time."""
+        pack = read_pack(write_pack(tmp_path / "pack"))
+        load_pack(muster, pack)
+        before = head(muster)
+
+        summary = load_pack(muster, pack)
+
+        assert summary.is_unchanged
+        assert summary.departments.unchanged == 3
+        assert summary.users.unchanged == 3
+        assert head(muster) == before
+
+    def test_changed_department_is_updated(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A department whose names changed in the pack is updated in place."""
+        load_pack(muster, read_pack(write_pack(tmp_path / "v1")))
+        renamed = [dict(d) for d in DEPARTMENTS]
+        renamed[0]["name_en"] = "Fire and Rescue"
+
+        summary = load_pack(
+            muster, read_pack(write_pack(tmp_path / "v2", departments_=renamed))
+        )
+
+        assert summary.departments.to_json() == {
+            "created": 0, "updated": 1, "unchanged": 2
+        }  # fmt: skip
+        with muster.engine.connect() as conn:
+            fire = queries.get_department(conn, "FIRE")
+        assert fire is not None
+        assert fire.name_en == "Fire and Rescue"
+
+    def test_existing_user_is_left_alone_and_needs_no_password(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A username that already exists is counted unchanged, password or not."""
+        factories.department(muster, "GOV", type_="government")
+        factories.user(muster, "watcher", department_code="GOV", roles=("analyst",))
+        users = [dict(u) for u in USERS]
+        del users[2]["password"]
+
+        summary = load_pack(muster, read_pack(write_pack(tmp_path / "p", users=users)))
+
+        assert summary.users.to_json() == {"created": 2, "updated": 0, "unchanged": 1}
+        with muster.engine.connect() as conn:
+            watcher = queries.get_user_by_username(conn, "watcher")
+        assert watcher is not None
+        assert watcher.roles == ("analyst",)
+
+
+class TestAllOrNothing:
+    """load_pack and run_in_one_transaction write everything or nothing."""
+
+    def test_new_user_without_password_is_refused_before_anything_is_written(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A new account without a password fails the load at its users.yaml line."""
+        users = [dict(u) for u in USERS]
+        del users[1]["password"]
+        pack = read_pack(write_pack(tmp_path / "pack", users=users))
+
+        with pytest.raises(PackInvalid) as refused:
+            load_pack(muster, pack)
+
+        (problem,) = refused.value.problems
+        assert problem.file == "users.yaml"
+        assert problem.line == 8  # users[1] starts on line 8 of the dumped YAML
+        assert "fire.duty" in problem.message
+        assert "password" in problem.message
+        assert head(muster) == 0
+        assert row_count(muster, departments) == 0
+
+    def test_failure_midway_rolls_back_every_command(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """When the last user fails, no department, user, event or secret remains."""
+        pack = read_pack(write_pack(tmp_path / "pack"))
+        original = muster.bus.handlers[RegisterUser]
+
+        def fail_on_watcher(command: RegisterUser, uow: Any) -> Any:
+            """Register users as usual, but lose a race on the last one."""
+            if command.username == "watcher":
+                raise ConcurrencyConflict("someone else wrote first")
+            return original(command, uow)
+
+        muster.bus.handlers[RegisterUser] = fail_on_watcher
+
+        with pytest.raises(ConcurrencyConflict):
+            load_pack(muster, pack)
+
+        assert head(muster) == 0
+        assert row_count(muster, departments) == 0
+        assert row_count(muster, credentials) == 0
+
+    def test_later_commands_see_earlier_ones_in_the_same_transaction(
+        self, muster: Muster
+    ) -> None:
+        """A user may join a department registered earlier in the same batch."""
+        commands = [
+            RegisterDepartment(
+                code="EMB", name_zh="应急局", name_en="EMB", type="other"
+            ),
+            RegisterUser(
+                username="chief",
+                display_name="Chief",
+                department_code="EMB",
+                roles=("commander",),
+                password="muster-demo",
+            ),
+        ]
+
+        results = run_in_one_transaction(muster.bus, commands)
+
+        assert results[0] == "created"
+        assert head(muster) == 3  # DepartmentRegistered, UserRegistered, PasswordSet
+
+    def test_progress_reports_each_command(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """The progress callback hears one line per command, in order."""
+        pack = read_pack(write_pack(tmp_path / "pack"))
+        lines: list[str] = []
+
+        load_pack(muster, pack, progress=lines.append)
+
+        assert lines[:3] == [
+            "department GOV: created",
+            "department EMB: created",
+            "department FIRE: created",
+        ]
+        assert lines[3:] == [f"user {u['username']}: created" for u in USERS]
+
+    def test_load_crossing_a_checkpoint_boundary_signs_its_last_event(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        """One load commits once, so a due checkpoint covers the whole batch."""
+        every_five = bootstrap(settings.model_copy(update={"checkpoint_every": 5}))
+        pack = read_pack(write_pack(tmp_path / "pack"))
+
+        load_pack(every_five, pack)
+
+        with every_five.engine.connect() as conn:
+            rows = every_five.store.checkpoint_rows(conn)
+        every_five.engine.dispose()
+        assert [row.seq for row in rows] == [9]  # 3 departments + 3 users x 2 events
