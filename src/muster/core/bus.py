@@ -5,12 +5,12 @@ Imported by bootstrap, which builds it, and by the web and CLI edges, which use 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from muster.core.errors import AuthenticationFailed, PermissionDenied
 from muster.core.messages import Actor, Command
-from muster.core.uow import LogContext, UnitOfWork
+from muster.core.uow import LogContext, SharedUnitOfWork, UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork], Any]
 RefusalRecorder = Callable[
@@ -59,6 +59,28 @@ class MessageBus:
             if self._record_refusal is not None:
                 self._record_refusal(command, actor, refusal)
             raise
+
+    def handle_batch(
+        self,
+        commands: Sequence[Command],
+        actor: Actor,
+        *,
+        on_each: Callable[[Command, Any], None] | None = None,
+    ) -> list[Any]:
+        """Run several commands in one transaction: all of them take effect, or none."""
+        shared = SharedUnitOfWork(self.context, actor=actor)
+        results: list[Any] = []
+        with shared:
+            for command in commands:
+                handler = self.handlers.get(type(command))
+                if handler is None:
+                    raise LookupError(f"no handler for {type(command).__name__}")
+                result = handler(command, shared)
+                results.append(result)
+                if on_each is not None:
+                    on_each(command, result)
+            shared.commit()
+        return results
 
 
 __all__ = ["Handler", "MessageBus"]

@@ -160,6 +160,46 @@ class UnitOfWork:
         )
 
 
+class SharedUnitOfWork(UnitOfWork):
+    """A unit of work several handlers enter in turn; only the outermost commit counts.
+
+    Handlers open ``with uow:`` and call ``uow.commit()`` as usual; nested inside a
+    batch both are no-ops, and the batch commits or rolls back everything at once
+    (``MessageBus.handle_batch``: a pack loads completely or not at all).
+    """
+
+    def __init__(
+        self,
+        context: LogContext,
+        *,
+        actor: Actor,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(context, actor=actor, metadata=metadata)
+        self._depth = 0
+
+    def __enter__(self) -> Self:
+        if self._depth == 0:
+            super().__enter__()
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            super().__exit__(exc_type, exc, traceback)
+
+    def commit(self) -> None:
+        """Commit only when called by the outermost block."""
+        if self._depth == 1:
+            super().commit()
+
+
 def write_checkpoint(
     conn: Connection,
     store: SqlEventStore,
@@ -184,4 +224,10 @@ def write_checkpoint(
     return row
 
 
-__all__ = ["NOTIFY_CHANNEL", "LogContext", "UnitOfWork", "write_checkpoint"]
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "LogContext",
+    "SharedUnitOfWork",
+    "UnitOfWork",
+    "write_checkpoint",
+]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from yaml.nodes import Node
@@ -17,7 +16,6 @@ from yaml.nodes import Node
 from muster.core.bus import MessageBus
 from muster.core.errors import PackInvalid, PackProblem
 from muster.core.messages import SYSTEM_ACTOR, Command
-from muster.core.uow import UnitOfWork
 from muster.identity import queries
 from muster.identity.domain.commands import RegisterDepartment, RegisterUser
 from muster.identity.domain.errors import InvalidUserData
@@ -122,59 +120,15 @@ def load_pack(
 def run_in_one_transaction(
     bus: MessageBus, commands: Sequence[Command], *, progress: Progress | None = None
 ) -> list[Any]:
-    """Run commands as Muster itself in one transaction; return each handler's result.
+    """Run commands as Muster itself in one transaction; return their results."""
+    describe = None
+    if progress is not None:
+        report = progress
 
-    The handlers enter and commit a shared unit of work; only the outermost commit
-    takes effect, so any error rolls back every command. Refusals are not logged
-    separately: Muster's own actor is never refused.
-    """
-    shared = _SharedUnitOfWork(bus.context, actor=SYSTEM_ACTOR)
-    results: list[Any] = []
-    with shared:
-        for command in commands:
-            handler = bus.handlers.get(type(command))
-            if handler is None:
-                raise LookupError(f"no handler for {type(command).__name__}")
-            result = handler(command, shared)
-            results.append(result)
-            if progress is not None:
-                progress(_describe(command, result))
-        shared.commit()
-    return results
+        def describe(command: Command, result: object) -> None:
+            report(_describe(command, result))
 
-
-class _SharedUnitOfWork(UnitOfWork):
-    """A unit of work that handlers may enter in turn; only the outermost commit counts.
-
-    Handlers open ``with uow:`` and call ``uow.commit()`` as usual; nested inside
-    ``run_in_one_transaction`` both are no-ops, and the outer block commits or rolls
-    back everything at once.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._depth = 0
-
-    def __enter__(self) -> Self:
-        if self._depth == 0:
-            super().__enter__()
-        self._depth += 1
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            super().__exit__(exc_type, exc, traceback)
-
-    def commit(self) -> None:
-        """Commit only when called by the outermost block."""
-        if self._depth == 1:
-            super().commit()
+    return bus.handle_batch(commands, SYSTEM_ACTOR, on_each=describe)
 
 
 def _parents_first(departments: Sequence[DepartmentSpec]) -> list[DepartmentSpec]:
