@@ -50,25 +50,30 @@ def _admin_engine() -> Engine:
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Return a migrated template: a PostgreSQL database name or an SQLite file path."""
     if IS_POSTGRES:
         name = f"muster_tpl_{uuid.uuid4().hex[:8]}"
         admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(make_url(PG_URL).set(database=name).render_as_string(False))
+        engine = make_engine(
+            make_url(PG_URL).set(database=name).render_as_string(False)
+        )
         upgrade(engine)
         engine.dispose()
+        yield name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-        return name
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
@@ -78,7 +83,9 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
         name = f"muster_t_{uuid.uuid4().hex[:12]}"
         admin = _admin_engine()
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+            conn.execute(
+                text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+            )
         yield make_url(PG_URL).set(database=name).render_as_string(False)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -11,10 +11,14 @@ from muster.response.domain.commands import OpenIncident
 PASSWORD = "correct-horse-9"
 
 
-def department(muster: Muster, code: str = "EMB", *, type_: str = "emergency_management") -> str:
+def department(
+    muster: Muster, code: str = "EMB", *, type_: str = "emergency_management"
+) -> str:
     """Register a department and return its code."""
     muster.bus.handle(
-        RegisterDepartment(code=code, name_zh=f"{code}部门", name_en=f"{code} dept", type=type_),
+        RegisterDepartment(
+            code=code, name_zh=f"{code}部门", name_en=f"{code} dept", type=type_
+        ),
         SYSTEM_ACTOR,
     )
     return code
@@ -46,7 +50,9 @@ def user(
     return view.as_actor()
 
 
-def incident(muster: Muster, actor: Actor, title: str = "Flooding on Riverside Road") -> str:
+def incident(
+    muster: Muster, actor: Actor, title: str = "Flooding on Riverside Road"
+) -> str:
     """Open an incident and return its id."""
     return str(
         muster.bus.handle(

@@ -120,7 +120,10 @@ def on_sign_in_failed(
     """Count the failure for rate limiting."""
     conn.execute(
         insert(sign_in_failures).values(
-            username=event.username, reason=event.reason, at=envelope.recorded_at
+            seq=envelope.seq,
+            username=event.username,
+            reason=event.reason,
+            at=envelope.recorded_at,
         )
     )
 

@@ -4,7 +4,7 @@ handlers.py only); read through queries.py.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Table, Text
 
 from muster.core.db import metadata
 
@@ -51,7 +51,8 @@ sessions = Table(
 sign_in_failures = Table(
     "identity_sign_in_failures",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The failure's event seq: deterministic, so a replay rebuilds identical rows.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("username", Text, nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("at", Text, nullable=False),

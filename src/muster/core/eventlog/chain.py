@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 GENESIS_HASH = bytes(32)
 PREV_MISMATCH = "prev_hash does not match the previous hash"
+CONTENT_MISMATCH = "content does not match its hash"
 
 
 def canonical_bytes(envelope: Mapping[str, Any]) -> bytes:
@@ -182,30 +183,52 @@ def verify_segment(
         rows = batch if gap is None else batch[: gap - expected]
         for seq, prev_hash, stored_hash, body in rows:
             if prev_hash != running:
-                result.checked += seq - expected
-                return _failed(result, seq, PREV_MISMATCH)
+                return _failed(result, rows, expected, seq, keep, PREV_MISMATCH)
             running = sha256(running + body).digest()
             if running != stored_hash:
-                result.checked += seq - expected
-                return _failed(result, seq, "content does not match its hash")
-        # Every row of the batch matched, so the stored hashes are the verified ones.
-        for seq in keep:
-            if expected <= seq < expected + len(rows):
-                result.kept[seq] = bytes(rows[seq - expected][2])
+                return _failed(result, rows, expected, seq, keep, CONTENT_MISMATCH)
+        _keep_verified(result, rows, expected, len(rows), keep)
         result.checked += len(rows)
         result.end_hash = running
         if gap is not None:
-            return _failed(result, gap, "missing or reordered event")
+            return _stop(result, gap, "missing or reordered event")
         expected += len(batch)
     if expected <= last:
-        return _failed(result, expected, "missing event")
+        return _stop(result, expected, "missing event")
     return result
 
 
-def _failed(result: SegmentResult, seq: int, reason: str) -> SegmentResult:
+def _failed(
+    result: SegmentResult,
+    rows: Sequence[ChainRow],
+    expected: int,
+    seq: int,
+    keep: frozenset[int],
+    reason: str,
+) -> SegmentResult:
+    verified = seq - expected  # rows of this batch that matched before the break
+    _keep_verified(result, rows, expected, verified, keep)
+    result.checked += verified
+    return _stop(result, seq, reason)
+
+
+def _stop(result: SegmentResult, seq: int, reason: str) -> SegmentResult:
     result.first_bad_seq = seq
     result.reason = reason
     return result
+
+
+def _keep_verified(
+    result: SegmentResult,
+    rows: Sequence[ChainRow],
+    expected: int,
+    verified: int,
+    keep: frozenset[int],
+) -> None:
+    # The first ``verified`` rows matched, so their stored hashes are the verified ones.
+    for seq in keep:
+        if expected <= seq < expected + verified:
+            result.kept[seq] = bytes(rows[seq - expected][2])
 
 
 def _first_gap(batch: Sequence[ChainRow], expected: int) -> int | None:

@@ -130,11 +130,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "identity_sign_in_failures",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("username", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("at", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_sign_in_failures")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_identity_sign_in_failures")),
     )
     with op.batch_alter_table("identity_sign_in_failures", schema=None) as batch_op:
         batch_op.create_index(
