@@ -1,0 +1,160 @@
+"""Server-rendered response pages: dashboard, incident form and incident detail."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from muster.core.errors import NotFound, ValidationFailed
+from muster.core.messages import registered_event_types
+from muster.identity import queries as identity_queries
+from muster.response import queries
+from muster.response.domain.commands import OpenIncident
+from muster.response.domain.model import Category
+from muster.web.errors import message_for
+from muster.web.i18n import N_
+from muster.web.templating import Page, SignedInPage
+
+router = APIRouter(include_in_schema=False)
+
+CATEGORY_LABELS: dict[str, str] = {
+    Category.NATURAL_DISASTER: N_("Natural disaster"),
+    Category.ACCIDENT_DISASTER: N_("Accident disaster"),
+    Category.PUBLIC_HEALTH: N_("Public-health event"),
+    Category.SOCIAL_SECURITY: N_("Social-security event"),
+}
+NUMBER_EXPECTED = N_("Enter a number, for example 28.19.")
+# Domain validation names "location" for both coordinates; the form shows it twice.
+_FORM_FIELDS = {"location": ("latitude", "longitude")}
+
+Text = Annotated[str, Form()]
+
+
+@router.get("/")
+def dashboard(page: SignedInPage) -> Response:
+    """Show the person's department, the incident list and the live activity feed."""
+    assert page.user is not None  # noqa: S101 - SignedInPage guarantees it
+    hub = page.request.app.state.feed_hub
+    items, head = hub.recent(page.user.actor)
+    with page.muster.engine.connect() as conn:
+        incidents = queries.list_incidents(conn)
+        departments = _department_names(conn, page.language)
+    return page.render(
+        "dashboard.html",
+        incidents=incidents,
+        departments=departments,
+        categories=_category_labels(page),
+        feed_items=[item.payload(page.language) for item in items],
+        feed_after=head,
+        event_types=json.dumps(sorted(registered_event_types())),
+    )
+
+
+@router.get("/incidents/new")
+def new_incident_form(page: SignedInPage) -> Response:
+    """Show the form to open an incident."""
+    return _render_form(page, values={}, errors={})
+
+
+@router.post("/incidents")
+async def open_incident(
+    page: SignedInPage,
+    title: Text = "",
+    category: Text = "",
+    latitude: Text = "",
+    longitude: Text = "",
+    description: Text = "",
+) -> Response:
+    """Open an incident from the form; on bad input show the form again."""
+    assert page.user is not None  # noqa: S101 - SignedInPage guarantees it
+    values = {
+        "title": title,
+        "category": category,
+        "latitude": latitude,
+        "longitude": longitude,
+        "description": description,
+    }
+    coordinates, errors = _coordinates(page, latitude, longitude)
+    if coordinates is None:
+        return _render_form(page, values=values, errors=errors, status_code=422)
+    command = OpenIncident(
+        title=title,
+        category=category,
+        latitude=coordinates[0],
+        longitude=coordinates[1],
+        description=description,
+    )
+    try:
+        incident_id = await run_in_threadpool(
+            page.muster.bus.handle, command, page.user.actor
+        )
+    except ValidationFailed as error:
+        field = str(error.params.get("field", ""))
+        message = message_for(error, page.language)
+        errors = dict.fromkeys(_FORM_FIELDS.get(field, (field,)), message)
+        return _render_form(page, values=values, errors=errors, status_code=422)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.get("/incidents/{incident_id}")
+def incident_detail(incident_id: str, page: SignedInPage) -> Response:
+    """Show one incident."""
+    with page.muster.engine.connect() as conn:
+        incident = queries.get_incident(conn, incident_id)
+        departments = _department_names(conn, page.language)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}", incident=incident_id)
+    return page.render(
+        "incident_detail.html",
+        incident=incident,
+        departments=departments,
+        categories=_category_labels(page),
+    )
+
+
+def _coordinates(
+    page: Page, latitude: str, longitude: str
+) -> tuple[tuple[float, float] | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    parsed: dict[str, float] = {}
+    for name, raw in (("latitude", latitude), ("longitude", longitude)):
+        try:
+            parsed[name] = float(raw.strip())
+        except ValueError:
+            errors[name] = page.translate(NUMBER_EXPECTED)
+    if errors:
+        return None, errors
+    return (parsed["latitude"], parsed["longitude"]), errors
+
+
+def _render_form(
+    page: Page,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return page.render(
+        "incident_new.html",
+        status_code=status_code,
+        values=values,
+        errors=errors,
+        categories=_category_labels(page),
+    )
+
+
+def _category_labels(page: Page) -> dict[str, str]:
+    return {code: page.translate(label) for code, label in CATEGORY_LABELS.items()}
+
+
+def _department_names(conn: Connection, language: str) -> dict[str, str]:
+    departments = identity_queries.list_departments(conn)
+    return {view.code: view.name(language) for view in departments}
+
+
+__all__ = ["CATEGORY_LABELS", "router"]

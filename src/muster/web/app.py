@@ -1,0 +1,159 @@
+"""The FastAPI application: routers, error mapping, middleware, feed and checkpoints.
+
+``create_app(settings)`` is the factory used by tests and ``web.server``;
+``create_app_from_env`` is the one for ``uvicorn --factory``. Imported by nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from muster.bootstrap import Muster, bootstrap
+from muster.core.clock import isoformat_utc
+from muster.core.db import WRITE_OPTION
+from muster.core.uow import write_checkpoint
+from muster.identity import api as identity_api
+from muster.identity import pages as identity_pages
+from muster.response import api as response_api
+from muster.response import pages as response_pages
+from muster.settings import Settings, get_settings
+from muster.web import errors, feed, i18n
+from muster.web.deps import Language, MusterDep
+from muster.web.middleware import BodyLimitMiddleware, ResponseHeadersMiddleware
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
+    """Build the web application for a deployment (bootstrapping it if not given)."""
+    i18n.load_all()
+    app = FastAPI(
+        title="Muster",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
+    )
+    app.state.muster = muster or bootstrap(settings)
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        identity_api.router,
+        identity_pages.router,
+        response_api.router,
+        response_pages.router,
+        feed.router,
+        operations,
+    ):
+        app.include_router(router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Build the application from MUSTER_* environment settings (uvicorn --factory)."""
+    return create_app(get_settings())
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    muster: Muster = app.state.muster
+    hub = feed.FeedHub(muster)
+    app.state.feed_hub = hub
+    await hub.start()
+    checkpoints = asyncio.create_task(_checkpoint_loop(muster), name="checkpoints")
+    try:
+        yield
+    finally:
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints
+        await hub.stop()
+
+
+async def _checkpoint_loop(muster: Muster) -> None:
+    interval = muster.settings.checkpoint_interval_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(write_checkpoint_if_moved, muster)
+        except SQLAlchemyError:
+            logger.exception("could not write a periodic checkpoint")
+
+
+def write_checkpoint_if_moved(muster: Muster) -> int | None:
+    """Sign a checkpoint of the head if it moved since the last one; return its seq."""
+    key = muster.signing_key
+    if key is None:
+        return None
+    conn = muster.engine.connect().execution_options(**{WRITE_OPTION: True})
+    try:
+        with conn.begin():
+            seq, hash_ = muster.store.head(conn)
+            if seq == 0 or seq <= muster.store.last_checkpoint_seq(conn):
+                return None
+            created_at = isoformat_utc(muster.clock.now())
+            write_checkpoint(
+                conn, muster.store, key, seq=seq, hash_=hash_, created_at=created_at
+            )
+            return seq
+    except IntegrityError:
+        return None  # another worker checkpointed the same position first
+    finally:
+        conn.close()
+
+
+operations = APIRouter(tags=["operations"])
+
+
+@operations.get("/healthz")
+def healthz(muster: MusterDep) -> JSONResponse:
+    """Tell whether the service and its database answer, and the log's head."""
+    try:
+        with muster.engine.connect() as conn:
+            head = muster.store.head(conn)[0]
+    except SQLAlchemyError:
+        logger.exception("health check: the database does not answer")
+        return JSONResponse(
+            {"ok": False, "database": False, "head": None}, status_code=503
+        )
+    return JSONResponse({"ok": True, "database": True, "head": head})
+
+
+@operations.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+def api_docs(request: Request, language: Language) -> HTMLResponse:
+    """List the API's operations from the OpenAPI schema (no external assets)."""
+    schema = request.app.openapi()
+    listed = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": details.get("summary", ""),
+            "description": details.get("description", ""),
+        }
+        for path, methods in sorted(schema.get("paths", {}).items())
+        for method, details in methods.items()
+    ]
+    template = i18n.environment(language).get_template("api_docs.html")
+    html = template.render(
+        language=language, operations=listed, version=schema["info"]["version"]
+    )
+    return HTMLResponse(html)
+
+
+__all__ = ["create_app", "create_app_from_env", "write_checkpoint_if_moved"]

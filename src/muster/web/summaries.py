@@ -1,0 +1,192 @@
+"""Human, translated one-line summaries of log events for the live feed.
+
+Imported by ``web.feed`` only. Each item is summarised once, in every language, when the
+hub reads it; streams then pick the viewer's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from muster.bootstrap import Muster
+from muster.core.eventlog.store import Envelope, Recorded
+from muster.identity import queries
+from muster.response.pages import CATEGORY_LABELS
+from muster.web import i18n
+from muster.web.i18n import N_
+
+TEMPLATES: dict[str, str] = {
+    "response.IncidentOpened": N_("%(department)s opened incident “%(title)s”"),
+    "identity.DepartmentRegistered": N_("Department %(department)s joined Muster"),
+    "identity.DepartmentUpdated": N_("Department %(department)s was updated"),
+    "identity.UserRegistered": N_("%(name)s joined %(department)s"),
+    "identity.UserLanguageChanged": N_("%(name)s changed their interface language"),
+    "identity.PasswordSet": N_("A password was set for %(name)s"),
+    "identity.UserSignedIn": N_("%(name)s signed in"),
+    "identity.UserSignedOut": N_("%(name)s signed out"),
+    "identity.SignInFailed": N_("Failed sign-in for “%(username)s” (%(reason)s)"),
+    "identity.AccessRefused": N_("%(actor)s was refused: %(action)s"),
+    "identity.ApiKeyIssued": N_("API key %(key)s was issued for %(department)s"),
+    "identity.ApiKeyRevoked": N_("API key %(key)s was revoked"),
+}
+FALLBACK = N_("Event %(type)s was recorded")
+SIGN_IN_REASONS: dict[str, str] = {
+    "wrong_password": N_("wrong password"),
+    "unknown_user": N_("unknown user"),
+    "rate_limited": N_("too many attempts"),
+}
+SYSTEM_NAME = N_("Muster")
+API_KEY_NAME = N_("API key %(key)s")
+
+
+@dataclass(frozen=True, slots=True)
+class Translatable:
+    """A parameter whose text depends on the viewer's language."""
+
+    by_language: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One event as the feed shows it, summarised in every language."""
+
+    envelope: Envelope
+    summaries: Mapping[str, str]
+    incident: Mapping[str, Any] | None = None
+
+    def payload(self, language: str) -> dict[str, Any]:
+        """Return the JSON the stream sends for this item in a language."""
+        incident = None
+        if self.incident is not None:
+            incident = {
+                key: (value[language] if isinstance(value, Mapping) else value)
+                for key, value in self.incident.items()
+            }
+        return {
+            "seq": self.envelope.seq,
+            "type": self.envelope.type,
+            "recorded_at": self.envelope.recorded_at,
+            "summary": self.summaries[language],
+            "incident": incident,
+        }
+
+
+class Summarizer:
+    """Turns recorded events into feed items, caching names it looks up."""
+
+    def __init__(self, muster: Muster) -> None:
+        self.muster = muster
+        self._departments: dict[str, queries.DepartmentView | None] = {}
+        self._users: dict[str, str] = {}
+
+    def item(self, conn: Connection, record: Recorded) -> FeedItem:
+        """Summarise one recorded event."""
+        envelope = record.envelope
+        if envelope.type.startswith("identity.Department"):
+            self._departments.pop(str(envelope.data.get("code")), None)
+        params = self._params(conn, envelope)
+        template = TEMPLATES.get(envelope.type, FALLBACK)
+        summaries = {
+            language: i18n.translate(language, template, **_localise(params, language))
+            for language in i18n.LANGUAGES
+        }
+        return FeedItem(
+            envelope=envelope,
+            summaries=summaries,
+            incident=self._incident(conn, envelope),
+        )
+
+    def _params(self, conn: Connection, envelope: Envelope) -> dict[str, object]:
+        data = envelope.data
+        params: dict[str, object] = {
+            "type": envelope.type,
+            "actor": self._actor(conn, envelope),
+        }
+        if (
+            "department_code" in data
+            or "reporting_department" in data
+            or "code" in data
+        ):
+            code = data.get("reporting_department") or data.get("department_code")
+            params["department"] = self._department(conn, str(code or data.get("code")))
+        if "user_id" in data:
+            params["name"] = data.get("display_name") or self._user(
+                conn, data["user_id"]
+            )
+        reason = str(data.get("reason", ""))
+        params.update(
+            title=data.get("title", ""),
+            username=data.get("username", ""),
+            key=data.get("key_id", ""),
+            action=data.get("action", ""),
+            reason=_translatable(SIGN_IN_REASONS[reason])
+            if reason in SIGN_IN_REASONS
+            else reason,
+        )
+        return params
+
+    def _incident(
+        self, conn: Connection, envelope: Envelope
+    ) -> Mapping[str, Any] | None:
+        if envelope.type != "response.IncidentOpened":
+            return None
+        data = envelope.data
+        label = CATEGORY_LABELS.get(data["category"], data["category"])
+        department = self._department(conn, data["reporting_department"])
+        return {
+            "id": data["incident_id"],
+            "title": data["title"],
+            "category": data["category"],
+            "category_label": _translatable(label).by_language,
+            "department": department.by_language,
+            "opened_at": envelope.recorded_at,
+        }
+
+    def _department(self, conn: Connection, code: str) -> Translatable:
+        if code not in self._departments:
+            self._departments[code] = queries.get_department(conn, code)
+        view = self._departments[code]
+        return Translatable(
+            {
+                language: view.name(language) if view else code
+                for language in i18n.LANGUAGES
+            }
+        )
+
+    def _user(self, conn: Connection, user_id: str) -> str:
+        if user_id not in self._users:
+            view = queries.get_user(conn, user_id)
+            self._users[user_id] = view.display_name if view else user_id
+        return self._users[user_id]
+
+    def _actor(self, conn: Connection, envelope: Envelope) -> object:
+        if envelope.actor_kind == "user":
+            return self._user(conn, envelope.actor_id)
+        if envelope.actor_kind == "system":
+            return _translatable(SYSTEM_NAME)
+        return Translatable(
+            {
+                language: i18n.translate(language, API_KEY_NAME, key=envelope.actor_id)
+                for language in i18n.LANGUAGES
+            }
+        )
+
+
+def _translatable(message: str) -> Translatable:
+    return Translatable(
+        {language: i18n.translate(language, message) for language in i18n.LANGUAGES}
+    )
+
+
+def _localise(params: Mapping[str, object], language: str) -> dict[str, object]:
+    return {
+        key: value.by_language[language] if isinstance(value, Translatable) else value
+        for key, value in params.items()
+    }
+
+
+__all__ = ["TEMPLATES", "FeedItem", "Summarizer"]
