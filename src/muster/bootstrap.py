@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from muster.catalog.handlers import COMMAND_HANDLERS as CATALOG_HANDLERS
+from muster.catalog.projections import PROJECTIONS as CATALOG_PROJECTIONS
 from muster.core.bus import Handler, MessageBus
 from muster.core.clock import Clock, SystemClock
 from muster.core.db import make_engine
@@ -27,11 +29,19 @@ from muster.core.uow import LogContext
 from muster.identity import handlers as identity_handlers
 from muster.identity.passwords import Argon2PasswordHasher, PasswordHasher
 from muster.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
+from muster.ingest import handlers as ingest_handlers
+from muster.ingest.projections import PROJECTIONS as INGEST_PROJECTIONS
+from muster.ingest.quality import ConsistencyRule
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
 from muster.settings import Settings
 
-PROJECTIONS: tuple[ProjectionSet, ...] = (IDENTITY_PROJECTIONS, RESPONSE_PROJECTIONS)
+PROJECTIONS: tuple[ProjectionSet, ...] = (
+    IDENTITY_PROJECTIONS,
+    RESPONSE_PROJECTIONS,
+    CATALOG_PROJECTIONS,
+    INGEST_PROJECTIONS,
+)
 
 
 @dataclass
@@ -90,6 +100,15 @@ def bootstrap(
     handlers: dict[type[Command], Handler] = {
         **identity_handlers.command_handlers(hasher=hasher, policy=policy),
         **RESPONSE_HANDLERS,
+        **CATALOG_HANDLERS,
+        **ingest_handlers.command_handlers(
+            timezone=settings.zone,
+            consistency=ConsistencyRule(
+                max_distance_km=settings.consistency_distance_km,
+                relative_tolerance=settings.consistency_relative_tolerance,
+                absolute_tolerance=settings.consistency_absolute_tolerance,
+            ),
+        ),
     }
     bus = MessageBus(context=context, handlers=handlers)
 

@@ -33,6 +33,7 @@ from muster.core.db import make_engine
 from muster.core.errors import ConfigurationError, MusterError, PackInvalid
 from muster.core.migrate import is_current
 from muster.identity.cli import apikey_app, users_app
+from muster.ingest.cli import ingest_app, quality, quarantine_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
 from muster.settings import Settings, get_settings
@@ -101,6 +102,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
 app.add_typer(users_app, name="users")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(quarantine_app, name="quarantine")
+app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
 
@@ -142,7 +146,7 @@ def load(
     pack_dir: Annotated[Path, typer.Argument(help="Folder of the deployment pack.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Check a deployment pack and load its departments and users, all or nothing."""
+    """Check a deployment pack and load its departments, users and datasets."""
     try:
         pack = read_pack(pack_dir)
         with open_deployment() as deployment:
@@ -162,6 +166,7 @@ def load(
     for kind, counts in (
         ("departments", summary.departments),
         ("users", summary.users),
+        ("datasets", summary.datasets),
     ):
         typer.echo(
             f"  {kind}: {counts.created} created, {counts.updated} updated, "

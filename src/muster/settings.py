@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     feed_poll_seconds: float = Field(default=1.0, gt=0)
+    timezone: str = "Asia/Shanghai"
+    quality_interval_seconds: float = Field(default=60.0, gt=0)
+    consistency_distance_km: float = Field(default=5.0, gt=0)
+    consistency_relative_tolerance: float = Field(default=0.5, ge=0)
+    consistency_absolute_tolerance: float = Field(default=10.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -47,6 +53,20 @@ class Settings(BaseSettings):
                 "MUSTER_DATABASE_URL must start with sqlite:/// or postgresql+psycopg://"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"MUSTER_TIMEZONE {value!r} is no IANA zone") from error
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the deployment's local time zone (for naive times in data)."""
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

@@ -138,6 +138,7 @@ class TestLoad:
             "region": "LANJIANG",
             "departments": {"created": 13, "updated": 0, "unchanged": 0},
             "users": {"created": 17, "updated": 0, "unchanged": 0},
+            "datasets": {"created": 17, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 17

@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import func, select
 
 from muster.bootstrap import Muster, bootstrap
+from muster.catalog import queries as catalog_queries
 from muster.core.errors import ConcurrencyConflict, PackInvalid
 from muster.identity import queries
 from muster.identity.domain.commands import RegisterDepartment, RegisterUser
@@ -247,3 +248,131 @@ class TestAllOrNothing:
             rows = every_five.store.checkpoint_rows(conn)
         every_five.engine.dispose()
         assert [row.seq for row in rows] == [9]  # 3 departments + 3 users x 2 events
+
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2] / "src" / "muster" / "examples" / "lanjiang"
+)
+# Owned by departments of DEPARTMENTS above; the second is graded for its phone field.
+DATASETS = [
+    {"code": "EMB_SHELTERS", "name_zh": "避难场所", "name_en": "Shelters",
+     "owner_department": "EMB", "sharing_class": "UNCONDITIONAL",
+     "data_grade": "GENERAL", "update_interval_minutes": 1440, "format": "geojson",
+     "connector": "upload",
+     "fields": [{"name": "name", "type": "string", "required": True},
+                {"name": "capacity", "type": "integer", "unit": "persons"}]},
+    {"code": "FIRE_CALLS", "name_zh": "火警", "name_en": "Fire calls",
+     "owner_department": "FIRE", "sharing_class": "CONDITIONAL",
+     "sharing_conditions": "Responding units only.", "data_grade": "IMPORTANT",
+     "update_interval_minutes": 5, "format": "csv", "connector": "file_drop",
+     "csv_mapping": {"电话": "phone", "地址": "address"}, "csv_encoding": "gbk",
+     "fields": [
+         {"name": "phone", "type": "string", "sensitivity": "sensitive_personal"},
+         {"name": "address", "type": "string", "sensitivity": "location"}]},
+]  # fmt: skip
+
+
+def write_datasets(root: Path, datasets: list[dict[str, Any]]) -> Path:
+    """Add a datasets.yaml with these entries to the pack at ``root``; return it."""
+    text = yaml.safe_dump({"datasets": datasets}, allow_unicode=True, sort_keys=False)
+    (root / "datasets.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+class TestLoadDatasets:
+    """load_pack registers the catalogue after departments and users."""
+
+    def test_datasets_are_registered_after_departments_and_users(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """Both datasets are created and counted; progress lists them last."""
+        pack = read_pack(write_datasets(write_pack(tmp_path / "pack"), DATASETS))
+        lines: list[str] = []
+
+        summary = load_pack(muster, pack, progress=lines.append)
+
+        assert summary.datasets.to_json() == {
+            "created": 2, "updated": 0, "unchanged": 0
+        }  # fmt: skip
+        assert summary.to_json()["datasets"]["created"] == 2
+        assert lines[-2:] == [
+            "dataset EMB_SHELTERS: created",
+            "dataset FIRE_CALLS: created",
+        ]
+        with muster.engine.connect() as conn:
+            calls = catalog_queries.get_dataset(conn, "FIRE_CALLS")
+        assert calls is not None
+        assert calls.csv_mapping == {"地址": "address", "电话": "phone"}
+        assert calls.schema_version == 1
+
+    def test_loading_twice_is_unchanged_and_appends_nothing(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """The second load of the same catalogue counts every dataset unchanged."""
+        pack = read_pack(write_datasets(write_pack(tmp_path / "pack"), DATASETS))
+        load_pack(muster, pack)
+        before = head(muster)
+
+        summary = load_pack(muster, pack)
+
+        assert summary.is_unchanged
+        assert summary.datasets.to_json() == {
+            "created": 0, "updated": 0, "unchanged": 2
+        }  # fmt: skip
+        assert head(muster) == before
+
+    def test_changed_dataset_is_updated_with_a_new_schema_version(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A pack that adds a field gives its dataset schema version 2."""
+        load_pack(
+            muster, read_pack(write_datasets(write_pack(tmp_path / "v1"), DATASETS))
+        )
+        changed = [dict(d) for d in DATASETS]
+        changed[0]["fields"] = [
+            *DATASETS[0]["fields"],
+            {"name": "open", "type": "boolean"},
+        ]
+
+        summary = load_pack(
+            muster, read_pack(write_datasets(write_pack(tmp_path / "v2"), changed))
+        )
+
+        assert summary.datasets.to_json() == {
+            "created": 0, "updated": 1, "unchanged": 1
+        }  # fmt: skip
+        with muster.engine.connect() as conn:
+            shelters = catalog_queries.get_dataset(conn, "EMB_SHELTERS")
+        assert shelters is not None
+        assert [version.version for version in shelters.versions] == [1, 2]
+
+    def test_dataset_refused_by_catalog_rules_fails_the_load_at_its_line(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A CSV mapping onto a missing field stops the load before any write."""
+        broken = [dict(d) for d in DATASETS]
+        broken[1]["csv_mapping"] = {"电话": "telephone"}
+        pack = read_pack(write_datasets(write_pack(tmp_path / "pack"), broken))
+
+        with pytest.raises(PackInvalid) as refused:
+            load_pack(muster, pack)
+
+        (problem,) = refused.value.problems
+        assert problem.file == "datasets.yaml"
+        assert problem.line == 29  # datasets[1].csv_mapping in the dumped YAML
+        assert "csv_mapping" in problem.message
+        assert head(muster) == 0
+
+    def test_example_pack_loads_its_whole_catalogue_once(self, muster: Muster) -> None:
+        """Lanjiang's datasets all load; loading again leaves them unchanged."""
+        pack = read_pack(EXAMPLE)
+
+        first = load_pack(muster, pack)
+        second = load_pack(muster, pack)
+
+        assert first.datasets.created == len(pack.datasets) >= 13
+        assert second.datasets.unchanged == len(pack.datasets)
+        assert second.is_unchanged
+        with muster.engine.connect() as conn:
+            listed = catalog_queries.list_datasets(conn, search="雨量")
+        assert [view.code for view in listed] == ["MET_RAIN_GAUGES"]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from muster.bootstrap import PROJECTIONS, Muster
+from muster.catalog.domain.commands import (
+    DatasetField,
+    DatasetMetadata,
+    RegisterDataset,
+)
 from muster.core.errors import AuthenticationFailed, PermissionDenied
 from muster.core.eventlog.replay import rebuild
 from muster.core.eventlog.tables import projection_positions
@@ -23,6 +29,7 @@ from muster.identity.domain.commands import (
     SignOut,
 )
 from muster.identity.read_models import credentials
+from muster.ingest.domain.commands import EvaluateQuality, IngestFile
 from muster.response.domain.events import IncidentOpened
 from tests import factories
 
@@ -68,6 +75,72 @@ def _sign_in(muster: Muster, username: str, password: str, token: str) -> None:
 def _incidents(muster: Muster, actor: Actor, count: int, prefix: str) -> None:
     for index in range(count):
         factories.incident(muster, actor, f"{prefix} {index} 积水")
+
+
+def _dataset(
+    code: str, *, data_format: str, interval: int, fields: tuple[DatasetField, ...]
+) -> RegisterDataset:
+    metadata = DatasetMetadata(
+        code=code,
+        name_zh="消防站",
+        name_en="Fire stations",
+        owner_department="FIRE",
+        sharing_class="UNCONDITIONAL",
+        data_grade="GENERAL",
+        update_interval_minutes=interval,
+        format=data_format,
+        connector="api_push",
+    )
+    return RegisterDataset(metadata=metadata, fields=fields)
+
+
+def _data_hub(muster: Muster, steward: Actor) -> None:
+    """Register, revise and fill datasets: every catalog and ingest projection."""
+    name = DatasetField(name="name", type="string", required=True)
+    muster.bus.handle(
+        _dataset("FIRE_STATIONS", data_format="json", interval=60, fields=(name,)),
+        steward,
+    )
+    crews = DatasetField(name="crews", type="integer")
+    muster.bus.handle(
+        _dataset(
+            "FIRE_STATIONS", data_format="json", interval=30, fields=(name, crews)
+        ),
+        steward,
+    )
+    stations = [{"name": "一中队", "crews": 3}, {"name": "", "crews": 2}]
+    muster.bus.handle(
+        IngestFile(
+            dataset_code="FIRE_STATIONS", source="t", data=json.dumps(stations).encode()
+        ),
+        steward,
+    )
+    gauge = (
+        DatasetField(name="station_id", type="string", required=True),
+        DatasetField(name="value", type="number", required=True),
+        DatasetField(name="observed_at", type="datetime", required=True),
+    )
+    muster.bus.handle(
+        _dataset(
+            "FIRE_HYDRANT_PRESSURE",
+            data_format="observations",
+            interval=5,
+            fields=gauge,
+        ),
+        steward,
+    )
+    readings = [
+        {"station_id": "H1", "value": 0.3, "observed_at": "2026-07-01T08:00:00Z"}
+    ]
+    muster.bus.handle(
+        IngestFile(
+            dataset_code="FIRE_HYDRANT_PRESSURE",
+            source="t",
+            data=json.dumps(readings).encode(),
+        ),
+        steward,
+    )
+    muster.bus.handle(EvaluateQuality(), SYSTEM_ACTOR)
 
 
 class Workload:
@@ -131,6 +204,7 @@ class Workload:
         assert connector is not None
         _incidents(muster, connector, 3, "Gauge alarm")
         _sign_in(muster, "bob", "wrong again", "x-3")
+        _data_hub(muster, bob)
         self._take_snapshot()
 
     def _take_snapshot(self) -> None:

@@ -1,4 +1,4 @@
-"""Load a checked deployment pack into the log: departments, then users, all or nothing.
+"""Load a checked pack into the log: departments, users, then datasets; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -6,6 +6,7 @@ the log and the read models exactly as they were. Imported by the CLI and tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,15 +14,21 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from yaml.nodes import Node
 
+from muster.catalog.domain.commands import (
+    DatasetField,
+    DatasetMetadata,
+    RegisterDataset,
+)
+from muster.catalog.domain.model import check_dataset
 from muster.core.bus import MessageBus
-from muster.core.errors import PackInvalid, PackProblem
+from muster.core.errors import PackInvalid, PackProblem, ValidationFailed
 from muster.core.messages import SYSTEM_ACTOR, Command
 from muster.identity import queries
 from muster.identity.domain.commands import RegisterDepartment, RegisterUser
 from muster.identity.domain.errors import InvalidUserData
 from muster.identity.domain.model import check_new_user
-from muster.pack.model import DepartmentSpec, Pack, UserSpec
-from muster.pack.validation import USERS
+from muster.pack.model import DatasetSpec, DepartmentSpec, Pack, UserSpec
+from muster.pack.validation import DATASETS, USERS
 from muster.pack.yaml_lines import YamlRefusedError, line_of, load_yaml
 
 Progress = Callable[[str], None]
@@ -69,16 +76,13 @@ class LoadSummary:
     region: str
     departments: KindCounts = field(default_factory=KindCounts)
     users: KindCounts = field(default_factory=KindCounts)
+    datasets: KindCounts = field(default_factory=KindCounts)
 
     @property
     def is_unchanged(self) -> bool:
         """Tell whether the load wrote nothing (the pack was already loaded)."""
-        return not (
-            self.departments.created
-            or self.departments.updated
-            or self.users.created
-            or self.users.updated
-        )
+        kinds = (self.departments, self.users, self.datasets)
+        return not any(kind.created or kind.updated for kind in kinds)
 
     def to_json(self) -> dict[str, Any]:
         """Return the summary as ``muster load --json`` prints it."""
@@ -86,32 +90,37 @@ class LoadSummary:
             "region": self.region,
             "departments": self.departments.to_json(),
             "users": self.users.to_json(),
+            "datasets": self.datasets.to_json(),
         }
 
 
 def load_pack(
     muster: Deployment, pack: Pack, *, progress: Progress | None = None
 ) -> LoadSummary:
-    """Register the pack's departments (parents first) and new users in one transaction.
+    """Register the pack's departments (parents first), new users and datasets in one
+    transaction.
 
     Users whose username already exists are left as they are and counted unchanged.
-    A new user without a password, or one the identity rules refuse, fails the whole
-    load with ``PackInvalid`` before anything is written. The region is not recorded
-    yet: no event describes it (a later change adds one).
+    A new user without a password, or a user or dataset the rules refuse, fails the
+    whole load with ``PackInvalid`` before anything is written. The region is not
+    recorded yet: no event describes it (a later change adds one).
     """
     with muster.engine.connect() as conn:
         existing = {user.username for user in queries.list_users(conn)}
     new_users = [user for user in pack.users if user.username not in existing]
-    problems = _new_user_problems(pack, new_users)
+    problems = _new_user_problems(pack, new_users) + dataset_problems(pack)
     if problems:
         raise PackInvalid(problems)
     departments = _parents_first(pack.departments)
     commands: list[Command] = [_department_command(d) for d in departments]
     commands += [_user_command(user) for user in new_users]
+    commands += [_dataset_command(dataset) for dataset in pack.datasets]
     outcomes = run_in_one_transaction(muster.bus, commands, progress=progress)
     summary = LoadSummary(region=pack.region.code)
     for outcome in outcomes[: len(departments)]:
         summary.departments.add(outcome)
+    for outcome in outcomes[len(commands) - len(pack.datasets) :]:
+        summary.datasets.add(outcome)
     summary.users.created = len(new_users)
     summary.users.unchanged = len(pack.users) - len(new_users)
     return summary
@@ -150,7 +159,7 @@ def _new_user_problems(pack: Pack, new_users: Sequence[UserSpec]) -> list[PackPr
     """Find new users that cannot be registered: no password, or refused by rules."""
     problems: list[PackProblem] = []
     indexes = {user.username: index for index, user in enumerate(pack.users)}
-    root = _users_root(pack) if new_users else None
+    root = _file_root(pack, USERS) if new_users else None
     for user in new_users:
         line = line_of(root, ["users", indexes[user.username]])
         if user.password is None:
@@ -173,10 +182,30 @@ def _new_user_problems(pack: Pack, new_users: Sequence[UserSpec]) -> list[PackPr
     return problems
 
 
-def _users_root(pack: Pack) -> Node | None:
-    """Return the YAML node tree of users.yaml, to locate entries by line."""
+def dataset_problems(pack: Pack) -> list[PackProblem]:
+    """Find datasets the catalog's rules refuse, at the line of the offending key.
+
+    ``read_pack`` checks the schema and the cross-file rules; this adds the rules of
+    ``muster.catalog`` (CSV mapping targets, feed URLs, …) before anything is written.
+    """
+    problems: list[PackProblem] = []
+    root = _file_root(pack, DATASETS) if pack.datasets else None
+    for index, dataset in enumerate(pack.datasets):
+        command = _dataset_command(dataset)
+        try:
+            check_dataset(command.metadata, command.fields)
+        except ValidationFailed as refused:
+            where = re.findall(r"\w+", str(refused.params.get("field", "")))
+            path = [int(step) if step.isdigit() else step for step in where]
+            line = line_of(root, ["datasets", index, *path])
+            problems.append(PackProblem(DATASETS, line, refused.message))
+    return problems
+
+
+def _file_root(pack: Pack, name: str) -> Node | None:
+    """Return the YAML node tree of a pack file, to locate entries by line."""
     try:
-        loaded = load_yaml((pack.root / USERS).read_text(encoding="utf-8-sig"))
+        loaded = load_yaml((pack.root / name).read_text(encoding="utf-8-sig"))
     except (OSError, YamlRefusedError):
         return None
     return loaded.root
@@ -206,11 +235,51 @@ def _user_command(user: UserSpec) -> RegisterUser:
     )
 
 
+def _dataset_command(dataset: DatasetSpec) -> RegisterDataset:
+    fields = tuple(
+        DatasetField(
+            name=item.name,
+            type=item.type,
+            required=item.required,
+            sensitivity=item.sensitivity,
+            unit=item.unit,
+            choices=item.choices,
+            minimum=item.minimum,
+            maximum=item.maximum,
+            max_length=item.max_length,
+            description_zh=item.description_zh,
+            description_en=item.description_en,
+        )
+        for item in dataset.fields
+    )
+    metadata = DatasetMetadata(
+        code=dataset.code,
+        name_zh=dataset.name_zh,
+        name_en=dataset.name_en,
+        description=dataset.description,
+        owner_department=dataset.owner_department,
+        sharing_class=dataset.sharing_class,
+        sharing_conditions=dataset.sharing_conditions,
+        legal_basis=dataset.legal_basis,
+        data_grade=dataset.data_grade,
+        update_interval_minutes=dataset.update_interval_minutes,
+        format=dataset.format,
+        connector=dataset.connector,
+        feed_url=dataset.feed_url,
+        csv_mapping=dataset.csv_mapping,
+        csv_encoding=dataset.csv_encoding,
+        keywords=dataset.keywords,
+    )
+    return RegisterDataset(metadata=metadata, fields=fields)
+
+
 def _describe(command: Command, result: object) -> str:
     if isinstance(command, RegisterDepartment):
         return f"department {command.code}: {result}"
     if isinstance(command, RegisterUser):
         return f"user {command.username}: created"
+    if isinstance(command, RegisterDataset):
+        return f"dataset {command.metadata.code}: {result}"
     return f"{type(command).__name__}: done"
 
 
@@ -218,6 +287,7 @@ __all__ = [
     "Deployment",
     "KindCounts",
     "LoadSummary",
+    "dataset_problems",
     "load_pack",
     "run_in_one_transaction",
 ]

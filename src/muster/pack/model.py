@@ -86,6 +86,49 @@ class UserSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a dataset's schema, from datasets.yaml (enums: the schema's)."""
+
+    name: str
+    type: str
+    required: bool = False
+    sensitivity: str = "none"
+    unit: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    description_zh: str = ""
+    description_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """One catalog entry from datasets.yaml; ``owner_department`` is a code.
+
+    ``csv_mapping`` holds (CSV header, field name) pairs in file order.
+    """
+
+    code: str
+    name_zh: str
+    name_en: str
+    owner_department: str
+    fields: tuple[FieldSpec, ...]
+    sharing_class: str
+    data_grade: str
+    update_interval_minutes: int
+    format: str
+    connector: str
+    description: str = ""
+    sharing_conditions: str = ""
+    legal_basis: str = ""
+    feed_url: str | None = None
+    csv_mapping: tuple[tuple[str, str], ...] = ()
+    csv_encoding: str | None = None
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     """A deployment pack that passed every check."""
 
@@ -93,6 +136,7 @@ class Pack:
     region: RegionSpec
     departments: tuple[DepartmentSpec, ...]
     users: tuple[UserSpec, ...] = ()
+    datasets: tuple[DatasetSpec, ...] = ()
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -19,9 +19,11 @@ from yaml.nodes import Node
 
 from muster.core.errors import PackInvalid, PackProblem
 from muster.pack.model import (
+    DatasetSpec,
     DepartmentSpec,
     DepartmentType,
     District,
+    FieldSpec,
     Pack,
     RegionSpec,
     Role,
@@ -32,8 +34,9 @@ from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_
 REGION = "region.yaml"
 DEPARTMENTS = "departments.yaml"
 USERS = "users.yaml"
+DATASETS = "datasets.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS,)
+OPTIONAL_FILES = (USERS, DATASETS)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 # Packs are small hand-written files; anything bigger is a mistake or an attack.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -180,15 +183,17 @@ def _cross_file_problems(documents: dict[str, _Document]) -> list[PackProblem]:
     region = documents.get(REGION)
     departments = documents.get(DEPARTMENTS)
     users = documents.get(USERS)
+    datasets = documents.get(DATASETS)
     if region is not None:
         problems.extend(_region_problems(region))
+    known = None
     if departments is not None:
         problems.extend(_department_problems(departments))
+        known = {d["code"] for d in departments.items("departments")}
     if users is not None:
-        known = None
-        if departments is not None:
-            known = {d["code"] for d in departments.items("departments")}
         problems.extend(_user_problems(users, known))
+    if datasets is not None:
+        problems.extend(_dataset_problems(datasets, known))
     return problems
 
 
@@ -264,6 +269,62 @@ def _user_problems(users: _Document, known: set[str] | None) -> list[PackProblem
     return problems
 
 
+_SHARING_NEEDS = (
+    (
+        "CONDITIONAL",
+        "sharing_conditions",
+        "CONDITIONAL sharing needs sharing_conditions",
+    ),
+    ("NOT_SHARED", "legal_basis", "NOT_SHARED needs a legal_basis (law or policy)"),
+)
+
+
+def _dataset_problems(datasets: _Document, known: set[str] | None) -> list[PackProblem]:
+    """Find repeated codes, unknown owners, and entries breaking catalog rules."""
+    problems = _duplicates(datasets, key="datasets", field="code")
+    for index, entry in enumerate(datasets.items("datasets")):
+        at: list[str | int] = ["datasets", index]
+        owner = entry["owner_department"]
+        if known is not None and owner not in known:
+            message = f"unknown department '{owner}'"
+            problems.append(datasets.problem([*at, "owner_department"], message))
+        for sharing, key, message in _SHARING_NEEDS:
+            if entry["sharing_class"] == sharing and not entry.get(key, "").strip():
+                problems.append(datasets.problem([*at, key], message))
+        problems.extend(_field_problems(datasets, at, entry["fields"]))
+        sensitive = any(
+            f.get("sensitivity") == "sensitive_personal" for f in entry["fields"]
+        )
+        if sensitive and entry["data_grade"] == "GENERAL":
+            message = (
+                "a dataset with sensitive_personal fields cannot be GENERAL "
+                "(就高从严: take the higher grade); use IMPORTANT or CORE"
+            )
+            problems.append(datasets.problem([*at, "data_grade"], message))
+    return problems
+
+
+def _field_problems(
+    datasets: _Document, at: list[str | int], fields: list[dict[str, Any]]
+) -> list[PackProblem]:
+    """Find repeated field names and enum fields without choices."""
+    problems: list[PackProblem] = []
+    first_line: dict[str, int | None] = {}
+    for index, field in enumerate(fields):
+        path: list[str | int] = [*at, "fields", index]
+        name = field["name"]
+        if name in first_line:
+            message = (
+                f"duplicate field name '{name}' (first on line {first_line[name]})"
+            )
+            problems.append(datasets.problem([*path, "name"], message))
+        else:
+            first_line[name] = line_of(datasets.root, [*path, "name"])
+        if field["type"] == "enum" and not field.get("choices"):
+            problems.append(datasets.problem(path, "an enum field needs choices"))
+    return problems
+
+
 def _duplicates(document: _Document, *, key: str, field: str) -> list[PackProblem]:
     """Report entries under ``key`` whose ``field`` repeats an earlier entry."""
     problems: list[PackProblem] = []
@@ -296,6 +357,12 @@ def _build_pack(root: Path, documents: dict[str, _Document]) -> Pack:
         UserSpec(**{**u, "roles": tuple(Role(role) for role in u["roles"])})
         for u in (documents[USERS].items("users") if USERS in documents else [])
     )
+    datasets = tuple(
+        _dataset_spec(entry)
+        for entry in (
+            documents[DATASETS].items("datasets") if DATASETS in documents else []
+        )
+    )
     return Pack(
         root=root,
         region=RegionSpec(
@@ -306,4 +373,21 @@ def _build_pack(root: Path, documents: dict[str, _Document]) -> Pack:
         ),
         departments=departments,
         users=users,
+        datasets=datasets,
+    )
+
+
+def _dataset_spec(entry: dict[str, Any]) -> DatasetSpec:
+    """Turn one checked datasets.yaml entry into its spec (lists become tuples)."""
+    fields = tuple(
+        FieldSpec(**{**field, "choices": tuple(field.get("choices", ()))})
+        for field in entry["fields"]
+    )
+    return DatasetSpec(
+        **{
+            **entry,
+            "fields": fields,
+            "csv_mapping": tuple(entry.get("csv_mapping", {}).items()),
+            "keywords": tuple(entry.get("keywords", ())),
+        }
     )

@@ -19,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from muster.bootstrap import Muster, bootstrap
+from muster.catalog import api as catalog_api
+from muster.catalog import pages as catalog_pages
 from muster.core.clock import isoformat_utc
 from muster.core.db import WRITE_OPTION
 from muster.core.uow import write_checkpoint
@@ -58,6 +60,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         identity_pages.router,
         response_api.router,
         response_pages.router,
+        catalog_api.router,
+        catalog_pages.router,
         feed.router,
         operations,
     ):

@@ -1,0 +1,203 @@
+"""Handlers for CAP 1.2 alerts and EDXL envelopes (the alert intake).
+
+A CAP alert is accepted only after the XSD, the CAP rules and any signature pass;
+otherwise the document goes to quarantine with its reason. The same alert (same
+sender, identifier and sent, or the same bytes) arriving again is recorded as a
+duplicate. Updates and Cancels are linked to the alerts they reference. An EDXL-DE
+envelope is unwrapped and each CAP payload takes the same path; EDXL-RM messages are
+stored for the resources part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass
+
+from muster.core.clock import isoformat_utc
+from muster.core.uow import UnitOfWork
+from muster.ingest import batch_store
+from muster.ingest.domain.commands import IngestCap
+from muster.ingest.domain.events import CapAlertReceived, DuplicateReceived
+from muster.ingest.domain.model import require_steward
+from muster.ingest.files import find_dataset, reject_document
+from muster.ingest.formats import FormatRejected
+from muster.ingest.formats.cap import CapAlert, parse_cap
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOutcome:
+    """What happened to one CAP document (the CLI prints one per file)."""
+
+    status: str  # accepted | rejected | duplicate
+    identifier: str | None = None
+    msg_type: str | None = None
+    infos: int = 0
+    areas: int = 0
+    signature: str | None = None
+    error: str | None = None
+    alert_key: str | None = None
+    quarantine_id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """Return the outcome as `muster ingest cap --json` prints it."""
+        return dataclasses.asdict(self)
+
+
+def alert_key(sender: str, identifier: str, sent: str) -> str:
+    """Return the CAP triple that identifies an alert (and that references use)."""
+    return f"{sender},{identifier},{sent}"
+
+
+def ingest_cap(command: IngestCap, uow: UnitOfWork) -> AlertOutcome:
+    """Check and store one CAP 1.2 alert, or quarantine it with the reason."""
+    with uow:
+        if command.dataset_code is not None:
+            dataset = find_dataset(uow, command.dataset_code)
+            require_steward(uow.actor, dataset.owner_department, action="submit alerts")
+        else:
+            require_steward(
+                uow.actor, uow.actor.department or "", action="submit alerts"
+            )
+        digest = hashlib.sha256(command.data).hexdigest()
+        try:
+            alert = parse_cap(command.data)
+        except FormatRejected as rejected:
+            quarantined = reject_document(
+                uow,
+                dataset_code=command.dataset_code,
+                source=command.source,
+                data_format="cap",
+                data=command.data,
+                rejected=rejected,
+            )
+            return AlertOutcome(
+                status="rejected",
+                error=quarantined.error,
+                quarantine_id=quarantined.quarantine_id,
+            )
+        outcome = _store_alert(uow, command, alert, digest)
+        uow.commit()
+        return outcome
+
+
+def _store_alert(
+    uow: UnitOfWork, command: IngestCap, alert: CapAlert, digest: str
+) -> AlertOutcome:
+    key = alert_key(alert.sender, alert.identifier, isoformat_utc(alert.sent))
+    areas = sum(len(info.areas) for info in alert.infos)
+    summary = AlertOutcome(
+        status="accepted",
+        identifier=alert.identifier,
+        msg_type=alert.msg_type,
+        infos=len(alert.infos),
+        areas=areas,
+        signature=alert.signature,
+        alert_key=key,
+    )
+    existing = batch_store.cap_alert_matching(uow.conn, key=key, digest=digest)
+    if existing is not None:
+        stream = "cap-duplicates"
+        duplicate = DuplicateReceived(
+            dataset_code=command.dataset_code,
+            source=command.source,
+            digest=digest,
+            original=existing,
+        )
+        version = uow.context.store.stream_version(uow.conn, stream)
+        uow.append(stream, [duplicate], expected_version=version)
+        return dataclasses.replace(summary, status="duplicate")
+    references = tuple(
+        alert_key(item.sender, item.identifier, isoformat_utc(item.sent))
+        for item in alert.references
+    )
+    batch_store.add_cap_alert(
+        uow.conn,
+        row=_alert_row(alert, key, command, areas, isoformat_utc(uow.clock.now())),
+        references=references,
+    )
+    event = CapAlertReceived(
+        alert_key=key,
+        identifier=alert.identifier,
+        sender=alert.sender,
+        sent=isoformat_utc(alert.sent),
+        msg_type=alert.msg_type,
+        status=alert.status,
+        infos=len(alert.infos),
+        areas=areas,
+        signature=alert.signature,
+        digest=digest,
+        references=references,
+        dataset_code=command.dataset_code,
+        source=command.source,
+    )
+    uow.append(f"cap-{digest[:32]}", [event], expected_version=0)
+    return summary
+
+
+def document_text(data: bytes) -> str:
+    """Decode a document as declared (UTF-8 unless its XML declaration says else)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        declared = _DECLARED_ENCODING.search(data[:200])
+        encoding = declared.group(1).decode("ascii") if declared else "latin-1"
+        try:
+            return data.decode(encoding, errors="replace")
+        except LookupError:
+            return data.decode("latin-1")
+
+
+_DECLARED_ENCODING = re.compile(rb"encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _alert_row(
+    alert: CapAlert, key: str, command: IngestCap, areas: int, received_at: str
+) -> dict[str, object]:
+    summary = {
+        "infos": [
+            {
+                "language": info.language,
+                "event": info.event,
+                "categories": list(info.categories),
+                "urgency": info.urgency,
+                "severity": info.severity,
+                "certainty": info.certainty,
+                "headline": info.headline,
+                "expires": isoformat_utc(info.expires) if info.expires else None,
+                "parameters": [list(pair) for pair in info.parameters],
+                "event_codes": [list(pair) for pair in info.event_codes],
+                "areas": [
+                    {
+                        "description": area.description,
+                        "polygons": len(area.polygons),
+                        "circles": len(area.circles),
+                        "geocodes": [list(pair) for pair in area.geocodes],
+                    }
+                    for area in info.areas
+                ],
+            }
+            for info in alert.infos
+        ],
+        "codes": list(alert.codes),
+        "incidents": list(alert.incidents),
+    }
+    return {
+        "alert_key": key,
+        "identifier": alert.identifier,
+        "sender": alert.sender,
+        "sent": isoformat_utc(alert.sent),
+        "msg_type": alert.msg_type,
+        "status": alert.status,
+        "digest": alert.digest,
+        "signature": alert.signature,
+        "signature_detail": alert.signature_detail,
+        "infos": len(alert.infos),
+        "areas": areas,
+        "summary": batch_store.to_json(summary),
+        "raw": document_text(command.data),
+        "dataset_code": command.dataset_code,
+        "source": command.source,
+        "received_at": received_at,
+    }
