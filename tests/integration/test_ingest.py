@@ -301,6 +301,49 @@ class TestCapIntake:
         assert verify_log(hub.engine, public_keys={key.key_id: key.public_key}).ok
 
 
+class TestEdxlIntake:
+    def test_envelope_routes_each_cap_payload(self, hub: Muster) -> None:
+        """An EDXL-DE 1.0 envelope: each CAP alert stored, the envelope logged."""
+        path = CORPUS / "edxl" / "de-1.0" / "au_nsw_rfs_bushfire_edxlde_cap12.xml"
+
+        outcome = hub.bus.handle(
+            IngestCap(source="t", data=path.read_bytes()), SYSTEM_ACTOR
+        )
+
+        assert outcome.status == "accepted"
+        assert [item.status for item in outcome.contents] == ["accepted"] * 7
+        with hub.engine.connect() as conn:
+            assert len(queries.list_cap_alerts(conn)) == 7
+        assert _event_types(hub).count("ingest.DistributionReceived") == 1
+
+    def test_unsupported_payload_is_quarantined_not_lost(self, hub: Muster) -> None:
+        """A CAP 1.1 payload inside an envelope waits in quarantine with its reason."""
+        path = CORPUS / "edxl" / "de-1.0" / "opencare_edxlde_cap11.xml"
+
+        outcome = hub.bus.handle(
+            IngestCap(source="t", data=path.read_bytes()), SYSTEM_ACTOR
+        )
+
+        assert outcome.contents[0].status == "rejected"
+        with hub.engine.connect() as conn:
+            waiting = queries.list_quarantine(conn)
+        assert waiting[0].reasons[0]["rule"] == "unsupported_version"
+
+    def test_resource_message_is_stored_once(self, hub: Muster) -> None:
+        """An EDXL-RM CommitResource is stored; the same bytes again are a duplicate."""
+        data = (CORPUS / "edxl" / "rm" / "uicds_CommitResource.1.xml").read_bytes()
+
+        first = hub.bus.handle(IngestCap(source="t", data=data), SYSTEM_ACTOR)
+        second = hub.bus.handle(IngestCap(source="t", data=data), SYSTEM_ACTOR)
+
+        assert (first.status, first.infos, second.status) == (
+            "accepted",
+            2,
+            "duplicate",
+        )
+        assert _event_types(hub).count("ingest.ResourceMessageReceived") == 1
+
+
 def _statuses(hub: Muster) -> dict[str, str]:
     measures = hub.bus.handle(EvaluateQuality(), SYSTEM_ACTOR)
     return {m.measure: m.status for m in measures if m.dataset_code == "MET_GAUGES"}

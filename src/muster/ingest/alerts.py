@@ -14,16 +14,23 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from muster.core.clock import isoformat_utc
 from muster.core.uow import UnitOfWork
 from muster.ingest import batch_store
 from muster.ingest.domain.commands import IngestCap
-from muster.ingest.domain.events import CapAlertReceived, DuplicateReceived
+from muster.ingest.domain.events import (
+    CapAlertReceived,
+    DistributionReceived,
+    DuplicateReceived,
+    ResourceMessageReceived,
+)
 from muster.ingest.domain.model import require_steward
 from muster.ingest.files import find_dataset, reject_document
 from muster.ingest.formats import FormatRejected
 from muster.ingest.formats.cap import CapAlert, parse_cap
+from muster.ingest.formats.edxl import parse_edxl_de, parse_edxl_rm
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,7 @@ class AlertOutcome:
     error: str | None = None
     alert_key: str | None = None
     quarantine_id: str | None = None
+    contents: tuple[AlertOutcome, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """Return the outcome as `muster ingest cap --json` prints it."""
@@ -51,7 +59,7 @@ def alert_key(sender: str, identifier: str, sent: str) -> str:
 
 
 def ingest_cap(command: IngestCap, uow: UnitOfWork) -> AlertOutcome:
-    """Check and store one CAP 1.2 alert, or quarantine it with the reason."""
+    """Check and store a CAP 1.2 alert or an EDXL envelope; quarantine what fails."""
     with uow:
         if command.dataset_code is not None:
             dataset = find_dataset(uow, command.dataset_code)
@@ -60,30 +68,172 @@ def ingest_cap(command: IngestCap, uow: UnitOfWork) -> AlertOutcome:
             require_steward(
                 uow.actor, uow.actor.department or "", action="submit alerts"
             )
-        digest = hashlib.sha256(command.data).hexdigest()
-        try:
-            alert = parse_cap(command.data)
-        except FormatRejected as rejected:
-            quarantined = reject_document(
-                uow,
-                dataset_code=command.dataset_code,
-                source=command.source,
-                data_format="cap",
-                data=command.data,
-                rejected=rejected,
-            )
-            return AlertOutcome(
-                status="rejected",
-                error=quarantined.error,
-                quarantine_id=quarantined.quarantine_id,
-            )
-        outcome = _store_alert(uow, command, alert, digest)
+        match _root_name(command.data):
+            case "EDXLDistribution" | "edxlDistribution":
+                outcome = _ingest_distribution(uow, command)
+            case name if name in RESOURCE_MESSAGES:
+                outcome = _ingest_resource_message(uow, command)
+            case _:
+                outcome = _ingest_alert(uow, command, command.data)
         uow.commit()
         return outcome
 
 
+RESOURCE_MESSAGES = frozenset(
+    {
+        "RequestResource",
+        "ResponseToRequestResource",
+        "RequisitionResource",
+        "CommitResource",
+        "RequestInformation",
+        "ResponseToRequestInformation",
+        "OfferUnsolicitedResource",
+        "ReleaseResource",
+        "RequestReturn",
+        "ResponseToRequestReturn",
+        "RequestQuote",
+        "ResponseToRequestQuote",
+        "RequestResourceDeploymentStatus",
+        "ReportResourceDeploymentStatus",
+        "RequestExtendedDeploymentDuration",
+        "ResponseToRequestExtendedDeploymentDuration",
+    }
+)
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+
+
+def _root_name(data: bytes) -> str:
+    """Return the local name of the first element (a cheap sniff; parsers re-check)."""
+    head = data[:4096]
+    for match in _ROOT.finditer(head):
+        name = match.group(1).decode("ascii", errors="replace")
+        if head[match.start() + 1 : match.start() + 2] not in (b"?", b"!"):
+            return name
+    return ""
+
+
+def _ingest_alert(uow: UnitOfWork, command: IngestCap, data: bytes) -> AlertOutcome:
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        alert = parse_cap(data)
+    except FormatRejected as rejected:
+        return _rejected(uow, command, data, rejected, data_format="cap")
+    return _store_alert(uow, command, alert, digest, data)
+
+
+def _rejected(
+    uow: UnitOfWork,
+    command: IngestCap,
+    data: bytes,
+    rejected: FormatRejected,
+    *,
+    data_format: str,
+) -> AlertOutcome:
+    quarantined = reject_document(
+        uow,
+        dataset_code=command.dataset_code,
+        source=command.source,
+        data_format=data_format,
+        data=data,
+        rejected=rejected,
+    )
+    return AlertOutcome(
+        status="rejected",
+        error=quarantined.error,
+        quarantine_id=quarantined.quarantine_id,
+    )
+
+
+def _ingest_distribution(uow: UnitOfWork, command: IngestCap) -> AlertOutcome:
+    """Unwrap an EDXL-DE envelope; each CAP payload takes the alert path."""
+    try:
+        envelope = parse_edxl_de(command.data)
+    except FormatRejected as rejected:
+        return _rejected(uow, command, command.data, rejected, data_format="edxl")
+    contents = tuple(
+        _ingest_alert(uow, command, payload) for payload in envelope.cap_payloads()
+    )
+    kept = [item for item in contents if item.status != "rejected"]
+    received = DistributionReceived(
+        distribution_id=envelope.distribution_id,
+        sender_id=envelope.sender_id,
+        sent=isoformat_utc(envelope.sent) if envelope.sent else envelope.sent_text,
+        status=envelope.status,
+        kind=envelope.kind,
+        version=envelope.version,
+        content_objects=len(envelope.content_objects),
+        cap_payloads=len(contents),
+        digest=envelope.digest,
+        source=command.source,
+    )
+    stream = f"edxl-de-{envelope.digest[:32]}"
+    version = uow.context.store.stream_version(uow.conn, stream)
+    uow.append(stream, [received], expected_version=version)
+    return AlertOutcome(
+        status="accepted" if kept or not contents else "rejected",
+        identifier=envelope.distribution_id,
+        msg_type=f"EDXL-DE {envelope.version}",
+        infos=sum(item.infos for item in kept),
+        areas=sum(item.areas for item in kept),
+        signature=None,
+        error="; ".join(str(item.error) for item in contents if item.error) or None,
+        contents=contents,
+    )
+
+
+def _ingest_resource_message(uow: UnitOfWork, command: IngestCap) -> AlertOutcome:
+    """Store an EDXL-RM message for the resources part (duplicates by digest)."""
+    try:
+        message = parse_edxl_rm(command.data)
+    except FormatRejected as rejected:
+        return _rejected(uow, command, command.data, rejected, data_format="edxl-rm")
+    summary = AlertOutcome(
+        status="accepted",
+        identifier=message.message_id,
+        msg_type=f"EDXL-RM {message.message_type}",
+        infos=len(message.items),
+    )
+    if batch_store.resource_message_exists(uow.conn, message.digest):
+        return dataclasses.replace(summary, status="duplicate")
+    batch_store.add_resource_message(
+        uow.conn,
+        {
+            "message_id": message.message_id,
+            "message_type": message.message_type,
+            "sent": isoformat_utc(message.sent) if message.sent else message.sent_text,
+            "digest": message.digest,
+            "content": batch_store.to_json(_plain(message)),
+            "source": command.source,
+            "received_at": isoformat_utc(uow.clock.now()),
+        },
+    )
+    event = ResourceMessageReceived(
+        message_id=message.message_id,
+        message_type=message.message_type,
+        items=len(message.items),
+        digest=message.digest,
+        source=command.source,
+    )
+    uow.append(f"edxl-rm-{message.digest[:32]}", [event], expected_version=0)
+    return summary
+
+
+def _plain(value: object) -> object:
+    """Turn nested dataclasses into JSON-ready data (times as ISO-8601 UTC)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            item.name: _plain(getattr(value, item.name))
+            for item in dataclasses.fields(value)
+        }
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return isoformat_utc(value)
+    return value
+
+
 def _store_alert(
-    uow: UnitOfWork, command: IngestCap, alert: CapAlert, digest: str
+    uow: UnitOfWork, command: IngestCap, alert: CapAlert, digest: str, data: bytes
 ) -> AlertOutcome:
     key = alert_key(alert.sender, alert.identifier, isoformat_utc(alert.sent))
     areas = sum(len(info.areas) for info in alert.infos)
@@ -114,7 +264,9 @@ def _store_alert(
     )
     batch_store.add_cap_alert(
         uow.conn,
-        row=_alert_row(alert, key, command, areas, isoformat_utc(uow.clock.now())),
+        row=_alert_row(
+            alert, key, command, areas, isoformat_utc(uow.clock.now()), data
+        ),
         references=references,
     )
     event = CapAlertReceived(
@@ -153,7 +305,12 @@ _DECLARED_ENCODING = re.compile(rb"encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 
 
 def _alert_row(
-    alert: CapAlert, key: str, command: IngestCap, areas: int, received_at: str
+    alert: CapAlert,
+    key: str,
+    command: IngestCap,
+    areas: int,
+    received_at: str,
+    data: bytes,
 ) -> dict[str, object]:
     summary = {
         "infos": [
@@ -196,7 +353,7 @@ def _alert_row(
         "infos": len(alert.infos),
         "areas": areas,
         "summary": batch_store.to_json(summary),
-        "raw": document_text(command.data),
+        "raw": document_text(data),
         "dataset_code": command.dataset_code,
         "source": command.source,
         "received_at": received_at,

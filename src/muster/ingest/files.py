@@ -92,7 +92,7 @@ def ingest_file(
         try:
             parsed = _parse(data_format, command.data, dataset)
         except (FormatRejected, RecordsRejected) as rejected:
-            return reject_document(
+            outcome = reject_document(
                 uow,
                 dataset_code=dataset.code,
                 source=command.source,
@@ -100,6 +100,8 @@ def ingest_file(
                 data=command.data,
                 rejected=rejected,
             )
+            uow.commit()
+            return outcome
         validator = compile_rules(dataset_rules(dataset), default_timezone=timezone)
         if data_format == "observations" or dataset.format == "observations":
             outcome = _store_observations(uow, command, dataset, parsed, validator)
@@ -162,7 +164,7 @@ def reject_document(
     data: bytes,
     rejected: FormatRejected | RecordsRejected,
 ) -> IngestOutcome:
-    """Quarantine a whole document that could not be read, log it, and commit."""
+    """Quarantine a whole document that could not be read and log it (no commit)."""
     item_id = str(uuid.uuid4())
     reason = getattr(rejected, "reason", "format")
     line = getattr(rejected, "line", None)
@@ -191,7 +193,6 @@ def reject_document(
         line=line,
     )
     uow.append(f"quarantine-{item_id}", [event], expected_version=0)
-    uow.commit()
     return IngestOutcome(
         status="rejected",
         dataset_code=dataset_code,

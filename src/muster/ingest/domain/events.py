@@ -74,6 +74,35 @@ class CapAlertReceived(Event):
     source: str
 
 
+@event_type("ingest.DistributionReceived", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DistributionReceived(Event):
+    """An EDXL-DE envelope was unwrapped; its CAP payloads were routed on."""
+
+    distribution_id: str
+    sender_id: str
+    sent: str
+    status: str
+    kind: str
+    version: str
+    content_objects: int
+    cap_payloads: int
+    digest: str
+    source: str
+
+
+@event_type("ingest.ResourceMessageReceived", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceMessageReceived(Event):
+    """An EDXL-RM resource message was stored for the resources part."""
+
+    message_id: str
+    message_type: str
+    items: int
+    digest: str
+    source: str
+
+
 @event_type("ingest.DocumentRejected", version=1)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DocumentRejected(Event):
