@@ -9,7 +9,9 @@
     ``--seconds``. Target >= 2 for parse + XSD: ``cap_nosig_ratio`` is the
     like-for-like figure (capparselib checks no signatures); ``cap_ratio`` adds the
     XML-signature verification of the signed files, which capparselib never does.
-(b) reserved for ``bench_observations()`` (validated observation batches).
+(b) validated observation batch ingest, rows/s, versus a raw ``executemany`` of the
+    same rows into an identical SQLite table (``observation_batches.py``).
+    Target >= 0.4.
 
 Usage:  python bench/ingest.py [--seconds 2] [--corpus PATH]
 capparselib pins lxml==4.6.3; install it beside Muster's lxml with
@@ -24,6 +26,8 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from observation_batches import bench_observations
 
 import muster
 from muster.ingest.formats import parse_cap
@@ -139,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     figures: dict[str, object] = {}
     figures.update(bench_cap(corpus=arguments.corpus, seconds=arguments.seconds))
-    # Part (b) goes here: figures.update(bench_observations(...)), labels in LABELS.
+    figures.update(bench_observations())
     for key, value in figures.items():
         print(f"{LABELS.get(key, key)}: {value}")
     print(json.dumps(figures))

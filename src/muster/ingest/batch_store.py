@@ -122,7 +122,11 @@ def add_observations(
                 for ordinal, row in enumerate(rows)
             ],
         )
-    return digest_texts([to_json(list(row)) for row in rows])
+    # One encoder call for the whole batch: the digest covers the rows exactly as
+    # stored, in order, as a JSON array of arrays (recomputable from the table).
+    return hashlib.sha256(
+        json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ CAP and EDXL documents are handled in ``alerts.py``; quarantine fixes in
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -348,10 +349,16 @@ def observation_row(
         str(values.get("metric") or metric_default),
         float(values["value"]),  # type: ignore[arg-type]
         str(values.get("unit") or unit_default or "") or None,
-        isoformat_utc(observed_at),
+        _iso(observed_at),
         latitude,
         longitude,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso(moment: datetime) -> str:
+    # Readings of one batch share few timestamps (every station reports at :00, :05).
+    return isoformat_utc(moment)
 
 
 def _quarantine_entry(
