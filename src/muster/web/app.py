@@ -26,6 +26,9 @@ from muster.core.db import WRITE_OPTION
 from muster.core.uow import write_checkpoint
 from muster.identity import api as identity_api
 from muster.identity import pages as identity_pages
+from muster.ingest import api as ingest_api
+from muster.ingest import pages as ingest_pages
+from muster.ingest.tasks import IngestTasks
 from muster.response import api as response_api
 from muster.response import pages as response_pages
 from muster.settings import Settings, get_settings
@@ -62,6 +65,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         response_pages.router,
         catalog_api.router,
         catalog_pages.router,
+        ingest_api.router,
+        ingest_pages.router,
         feed.router,
         operations,
     ):
@@ -81,9 +86,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.feed_hub = hub
     await hub.start()
     checkpoints = asyncio.create_task(_checkpoint_loop(muster), name="checkpoints")
+    ingest_tasks = IngestTasks(muster)
+    ingest_tasks.start()
     try:
         yield
     finally:
+        await ingest_tasks.stop()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints

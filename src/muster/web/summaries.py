@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from muster.bootstrap import Muster
+from muster.catalog import queries as catalog_queries
 from muster.core.eventlog.store import Envelope, Recorded
 from muster.identity import queries
+from muster.ingest.labels import MEASURE_LABELS, MSG_TYPE_LABELS, STATUS_LABELS
 from muster.response.pages import CATEGORY_LABELS
 from muster.web import i18n
 from muster.web.i18n import N_
@@ -32,7 +34,56 @@ TEMPLATES: dict[str, str] = {
     "identity.AccessRefused": N_("%(actor)s was refused: %(action)s"),
     "identity.ApiKeyIssued": N_("API key %(key)s was issued for %(department)s"),
     "identity.ApiKeyRevoked": N_("API key %(key)s was revoked"),
+    "catalog.DatasetRegistered": N_("%(department)s registered dataset %(dataset)s"),
+    "catalog.DatasetSchemaVersioned": N_(
+        "Dataset %(dataset)s has schema version %(version)s"
+    ),
+    "catalog.DatasetUpdated": N_("Dataset %(dataset)s was updated"),
+    "ingest.BatchIngested": N_(
+        "%(submitter)s submitted %(dataset)s: %(accepted)s stored, "
+        "%(quarantined)s quarantined"
+    ),
+    "ingest.ObservationsIngested": N_(
+        "%(submitter)s submitted %(count)s observations to %(dataset)s "
+        "(%(quarantined)s quarantined)"
+    ),
+    "ingest.CapAlertReceived": N_(
+        "CAP %(msg_type)s “%(identifier)s” received from %(sender)s"
+    ),
+    "ingest.DistributionReceived": N_(
+        "EDXL-DE envelope from %(sender)s received with %(count)s CAP alerts"
+    ),
+    "ingest.ResourceMessageReceived": N_(
+        "EDXL-RM message %(message_type)s received (%(count)s items)"
+    ),
+    "ingest.DocumentRejected": N_(
+        "A %(format)s document for %(dataset)s was refused and quarantined: %(reason)s"
+    ),
+    "ingest.RecordResubmitted": N_(
+        "%(actor)s fixed a quarantined record of %(dataset)s; it was stored"
+    ),
+    "ingest.RecordDiscarded": N_(
+        "%(actor)s discarded a quarantined item of %(dataset)s: %(reason)s"
+    ),
+    "ingest.QualityChanged": N_(
+        "Data quality of %(dataset)s: %(measure)s is now %(status)s"
+    ),
+    "ingest.DuplicateReceived": N_(
+        "A repeated delivery to %(dataset)s was recorded, not stored twice"
+    ),
 }
+# The same events without a dataset (a CAP alert posted for no dataset, say).
+WITHOUT_DATASET: dict[str, str] = {
+    "ingest.DocumentRejected": N_(
+        "A %(format)s document was refused and quarantined: %(reason)s"
+    ),
+    "ingest.RecordDiscarded": N_("%(actor)s discarded a refused document: %(reason)s"),
+    "ingest.DuplicateReceived": N_(
+        "A repeated CAP alert was recorded, not stored twice"
+    ),
+}
+STILL_FAILS = N_("%(actor)s resubmitted a record of %(dataset)s; it still fails")
+MAX_REASON_CHARS = 120
 FALLBACK = N_("Event %(type)s was recorded")
 SIGN_IN_REASONS: dict[str, str] = {
     "wrong_password": N_("wrong password"),
@@ -81,6 +132,7 @@ class Summarizer:
     def __init__(self, muster: Muster) -> None:
         self.muster = muster
         self._departments: dict[str, queries.DepartmentView | None] = {}
+        self._datasets: dict[str, catalog_queries.DatasetView | None] = {}
         self._users: dict[str, str] = {}
 
     def item(self, conn: Connection, record: Recorded) -> FeedItem:
@@ -88,8 +140,12 @@ class Summarizer:
         envelope = record.envelope
         if envelope.type.startswith("identity.Department"):
             self._departments.pop(str(envelope.data.get("code")), None)
+        if envelope.type.startswith("catalog.Dataset"):
+            self._datasets.pop(str(envelope.data.get("code")), None)
         params = self._params(conn, envelope)
-        template = TEMPLATES.get(envelope.type, FALLBACK)
+        if envelope.type.startswith(("catalog.", "ingest.")):
+            params.update(self._data_params(conn, envelope, actor=params["actor"]))
+        template = _template(envelope)
         summaries = {
             language: i18n.translate(language, template, **_localise(params, language))
             for language in i18n.LANGUAGES
@@ -128,6 +184,41 @@ class Summarizer:
             else reason,
         )
         return params
+
+    def _data_params(
+        self, conn: Connection, envelope: Envelope, *, actor: object
+    ) -> dict[str, object]:
+        """Return the parameters of catalog and ingest summaries."""
+        data = envelope.data
+        code = data.get("dataset_code") or data.get("code")
+        department = envelope.actor_department
+        params: dict[str, object] = {
+            "dataset": self._dataset(conn, str(code)) if code else "",
+            "submitter": self._department(conn, department) if department else actor,
+            "count": data.get("count", data.get("cap_payloads", data.get("items", 0))),
+            "sender": data.get("sender") or data.get("sender_id", ""),
+            "reason": _shortened(str(data.get("message") or data.get("reason", ""))),
+            "msg_type": _label(MSG_TYPE_LABELS, data.get("msg_type")),
+            "measure": _label(MEASURE_LABELS, data.get("measure")),
+            "status": _label(STATUS_LABELS, data.get("status")),
+        }
+        if "owner_department" in data:
+            params["department"] = self._department(conn, data["owner_department"])
+        for name in ("accepted", "quarantined", "identifier", "format", "version"):
+            params[name] = data.get(name, "")
+        params["message_type"] = data.get("message_type", "")
+        return params
+
+    def _dataset(self, conn: Connection, code: str) -> Translatable:
+        if code not in self._datasets:
+            self._datasets[code] = catalog_queries.get_dataset(conn, code)
+        view = self._datasets[code]
+        return Translatable(
+            {
+                language: view.name(language) if view else code
+                for language in i18n.LANGUAGES
+            }
+        )
 
     def _incident(
         self, conn: Connection, envelope: Envelope
@@ -174,6 +265,29 @@ class Summarizer:
                 for language in i18n.LANGUAGES
             }
         )
+
+
+def _template(envelope: Envelope) -> str:
+    """Pick the summary's message id (some events read differently by outcome)."""
+    data = envelope.data
+    if envelope.type == "ingest.RecordResubmitted" and not data.get("is_accepted"):
+        return STILL_FAILS
+    if envelope.type in WITHOUT_DATASET and not data.get("dataset_code"):
+        return WITHOUT_DATASET[envelope.type]
+    return TEMPLATES.get(envelope.type, FALLBACK)
+
+
+def _shortened(text: str) -> str:
+    """Cut a long reason for a one-line summary."""
+    if len(text) <= MAX_REASON_CHARS:
+        return text
+    return text[: MAX_REASON_CHARS - 1].rstrip() + "…"
+
+
+def _label(labels: Mapping[str, str], code: object) -> object:
+    """Translate a known code (a status, a measure); show an unknown one as it is."""
+    text = str(code or "")
+    return _translatable(labels[text]) if text in labels else text
 
 
 def _translatable(message: str) -> Translatable:
