@@ -113,10 +113,10 @@ def bootstrap(
     bus = MessageBus(context=context, handlers=handlers)
 
     def record_refusal(
-        command: Command, actor: Actor, refusal: PermissionDenied | AuthenticationFailed
+        action: str, actor: Actor, refusal: PermissionDenied | AuthenticationFailed
     ) -> None:
         identity_handlers.record_refusal(
-            command, actor, refusal, uow=bus.unit_of_work(actor)
+            action, actor, refusal, uow=bus.unit_of_work(actor)
         )
 
     bus.set_refusal_recorder(record_refusal)

@@ -13,9 +13,8 @@ from muster.core.messages import Actor, Command
 from muster.core.uow import LogContext, SharedUnitOfWork, UnitOfWork
 
 Handler = Callable[[Any, UnitOfWork], Any]
-RefusalRecorder = Callable[
-    [Command, Actor, PermissionDenied | AuthenticationFailed], None
-]
+RefusalRecorder = Callable[[str, Actor, PermissionDenied | AuthenticationFailed], None]
+"""Logs a refusal: (action name, actor, error)."""
 
 
 class MessageBus:
@@ -35,6 +34,16 @@ class MessageBus:
     def set_refusal_recorder(self, recorder: RefusalRecorder) -> None:
         """Set the function that logs refused commands."""
         self._record_refusal = recorder
+
+    def record_refusal(
+        self,
+        action: str,
+        actor: Actor,
+        refusal: PermissionDenied | AuthenticationFailed,
+    ) -> None:
+        """Log that an actor was refused an action (a command, or a read at an edge)."""
+        if self._record_refusal is not None:
+            self._record_refusal(action, actor, refusal)
 
     def unit_of_work(
         self, actor: Actor, *, metadata: dict[str, Any] | None = None
@@ -56,8 +65,7 @@ class MessageBus:
         try:
             return handler(command, self.unit_of_work(actor, metadata=metadata))
         except PermissionDenied as refusal:
-            if self._record_refusal is not None:
-                self._record_refusal(command, actor, refusal)
+            self.record_refusal(type(command).__name__, actor, refusal)
             raise
 
     def handle_batch(

@@ -94,6 +94,10 @@ class UnitOfWork:
             raise RuntimeError("unit of work used outside its 'with' block")
         return self._conn
 
+    def stream_version(self, stream_id: str) -> int:
+        """Return a stream's current version (0 when it has no events)."""
+        return self.context.store.stream_version(self.conn, stream_id)
+
     def append(
         self, stream_id: str, events: Sequence[Event], *, expected_version: int
     ) -> list[Recorded]:

@@ -114,7 +114,7 @@ def register_department(command: RegisterDepartment, uow: UnitOfWork) -> str:
                 type=command.type,
                 parent_code=parent,
             )
-            version = _stream_version(uow, stream)
+            version = uow.stream_version(stream)
             uow.append(stream, [updated], expected_version=version)
             outcome = "updated"
         uow.commit()
@@ -171,7 +171,7 @@ def change_language(command: ChangeLanguage, uow: UnitOfWork) -> None:
         if uow.actor.kind != "user":
             raise PermissionDenied("only people choose a language", action="language")
         stream = f"user-{uow.actor.id}"
-        version = _stream_version(uow, stream)
+        version = uow.stream_version(stream)
         uow.append(
             stream,
             [UserLanguageChanged(user_id=uow.actor.id, language=command.language)],
@@ -227,7 +227,7 @@ def sign_in(
                     username=command.username[:64], reason=reason, client=command.client
                 )
             ],
-            expected_version=_stream_version(uow, stream),
+            expected_version=uow.stream_version(stream),
         )
         uow.commit()
     if reason == "rate_limited":
@@ -244,7 +244,7 @@ def sign_out(command: SignOut, uow: UnitOfWork) -> None:
         uow.append(
             stream,
             [UserSignedOut(user_id=uow.actor.id, session_hash=command.session_hash)],
-            expected_version=_stream_version(uow, stream),
+            expected_version=uow.stream_version(stream),
         )
         uow.commit()
 
@@ -279,7 +279,7 @@ def revoke_api_key(command: RevokeApiKey, uow: UnitOfWork) -> None:
     with uow:
         require_admin(uow.actor, "revoke an API key")
         stream = f"apikey-{command.key_id}"
-        version = _stream_version(uow, stream)
+        version = uow.stream_version(stream)
         if version == 0:
             raise UnknownApiKey(f"no API key {command.key_id}", key_id=command.key_id)
         uow.append(
@@ -291,21 +291,17 @@ def revoke_api_key(command: RevokeApiKey, uow: UnitOfWork) -> None:
 
 
 def record_refusal(
-    command: Command, actor: Actor, refusal: Exception, *, uow: UnitOfWork
+    action: str, actor: Actor, refusal: Exception, *, uow: UnitOfWork
 ) -> None:
     """Log that an actor was refused an action (its own transaction)."""
     with uow:
         stream = f"refusals-{actor.kind}-{actor.id}"
         uow.append(
             stream,
-            [AccessRefused(action=type(command).__name__, reason=str(refusal))],
-            expected_version=_stream_version(uow, stream),
+            [AccessRefused(action=action, reason=str(refusal))],
+            expected_version=uow.stream_version(stream),
         )
         uow.commit()
-
-
-def _stream_version(uow: UnitOfWork, stream: str) -> int:
-    return uow.context.store.stream_version(uow.conn, stream)
 
 
 def _store_secret(uow: UnitOfWork, subject: str, secret_hash: str) -> None:

@@ -167,7 +167,7 @@ def _ingest_distribution(uow: UnitOfWork, command: IngestCap) -> AlertOutcome:
         source=command.source,
     )
     stream = f"edxl-de-{envelope.digest[:32]}"
-    version = uow.context.store.stream_version(uow.conn, stream)
+    version = uow.stream_version(stream)
     uow.append(stream, [received], expected_version=version)
     return AlertOutcome(
         status="accepted" if kept or not contents else "rejected",
@@ -255,7 +255,7 @@ def _store_alert(
             digest=digest,
             original=existing,
         )
-        version = uow.context.store.stream_version(uow.conn, stream)
+        version = uow.stream_version(stream)
         uow.append(stream, [duplicate], expected_version=version)
         return dataclasses.replace(summary, status="duplicate")
     references = tuple(

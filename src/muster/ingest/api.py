@@ -17,7 +17,6 @@ from muster.bootstrap import Muster
 from muster.catalog import queries as catalog
 from muster.core.errors import PermissionDenied
 from muster.core.messages import Actor
-from muster.identity.domain.events import AccessRefused
 from muster.ingest import queries
 from muster.ingest.domain.commands import (
     DiscardRecord,
@@ -95,14 +94,8 @@ def require_record_access(
 
 
 def _log_refusal(muster: Muster, actor: Actor, refusal: PermissionDenied) -> None:
-    # A read is no command, so the bus cannot log its refusal; record it the way
-    # identity.handlers.record_refusal does, on the same per-actor stream.
-    stream = f"refusals-{actor.kind}-{actor.id}"
-    with muster.bus.unit_of_work(actor) as uow:
-        version = uow.context.store.stream_version(uow.conn, stream)
-        event = AccessRefused(action="ReadRecords", reason=str(refusal))
-        uow.append(stream, [event], expected_version=version)
-        uow.commit()
+    # A read is no command; the bus logs its refusal the same way as a command's.
+    muster.bus.record_refusal("ReadRecords", actor, refusal)
 
 
 def get_dataset(conn: Connection, code: str) -> catalog.DatasetView:

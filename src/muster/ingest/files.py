@@ -148,7 +148,7 @@ def _duplicate(
     uow.append(
         f"dataset-{dataset_code}-duplicates",
         [event],
-        expected_version=_version(uow, f"dataset-{dataset_code}-duplicates"),
+        expected_version=uow.stream_version(f"dataset-{dataset_code}-duplicates"),
     )
     uow.commit()
     return IngestOutcome(
@@ -424,10 +424,6 @@ BASE64_PREFIX = "base64:"
 
 def _now(uow: UnitOfWork) -> str:
     return isoformat_utc(uow.clock.now())
-
-
-def _version(uow: UnitOfWork, stream: str) -> int:
-    return uow.context.store.stream_version(uow.conn, stream)
 
 
 __all__ = [

@@ -87,7 +87,7 @@ def evaluate_quality(
                 value=measure.value,
                 detail=measure.detail,
             )
-            version = uow.context.store.stream_version(uow.conn, stream)
+            version = uow.stream_version(stream)
             uow.append(stream, [event], expected_version=version)
         uow.commit()
         return measures

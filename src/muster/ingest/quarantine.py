@@ -51,7 +51,7 @@ def resubmit_record(
         validator = compile_rules(dataset_rules(dataset), default_timezone=timezone)
         outcome = validator(command.values, geometry)
         stream = f"quarantine-{command.quarantine_id}"
-        version = uow.context.store.stream_version(uow.conn, stream)
+        version = uow.stream_version(stream)
         new_content = batch_store.to_json(
             {"values": command.values, "geometry": geometry}
         )
@@ -175,7 +175,7 @@ def discard_record(command: DiscardRecord, uow: UnitOfWork) -> None:
         uow.append(
             stream,
             [event],
-            expected_version=uow.context.store.stream_version(uow.conn, stream),
+            expected_version=uow.stream_version(stream),
         )
         uow.commit()
 
