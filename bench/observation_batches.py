@@ -54,8 +54,9 @@ def _rows(batch: int, size: int) -> list[dict[str, object]]:
             "observed_at": (start + timedelta(seconds=index % 300)).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"
             ),
-            "location": f"{28 + index % 100 / 1000:.4f},"
-            f"{112.9 + index % 77 / 1000:.4f}",
+            # A gauge does not move: its location is fixed per station.
+            "location": f"{28 + index % 186 / 1000:.4f},"
+            f"{112.9 + index % 186 * 7 % 97 / 1000:.4f}",
         }
         for index in range(size)
     ]

@@ -19,6 +19,7 @@ from typing import Any
 from muster.catalog import queries as catalog
 from muster.core.clock import isoformat_utc
 from muster.core.errors import ValidationFailed
+from muster.core.gc_pause import gc_paused
 from muster.core.uow import UnitOfWork
 from muster.ingest import batch_store
 from muster.ingest.domain.commands import IngestFile
@@ -82,7 +83,7 @@ def ingest_file(
     command: IngestFile, uow: UnitOfWork, *, timezone: tzinfo
 ) -> IngestOutcome:
     """Read, validate and store a batch of records for a dataset."""
-    with uow:
+    with uow, gc_paused():
         dataset = find_dataset(uow, command.dataset_code)
         require_steward(uow.actor, dataset.owner_department, action="submit data")
         data_format = command.format or dataset.format
@@ -274,27 +275,22 @@ def _store_observations(
         (item.unit for item in dataset.fields if item.name == "value"), None
     )
     metric_default = dataset.code.lower()
-    rows: list[batch_store.ObservationRow] = []
-    rejected: list[batch_store.QuarantineEntry] = []
-    for record in parsed.records:
-        outcome = validator(record.values, record.geometry)
-        if not outcome.is_valid:
-            rejected.append(
-                _quarantine_entry(
-                    command,
-                    dataset.code,
-                    batch_id,
-                    "observations",
-                    record,
-                    outcome.reasons,
-                )
-            )
-            continue
-        rows.append(
-            observation_row(
-                outcome.values, metric_default=metric_default, unit_default=default_unit
-            )
+    # Comprehensions rather than one loop with appends: this runs once per reading.
+    outcomes = [validator(record.values, record.geometry) for record in parsed.records]
+    rows = [
+        observation_row(
+            outcome.values, metric_default=metric_default, unit_default=default_unit
         )
+        for outcome in outcomes
+        if not outcome.reasons
+    ]
+    rejected = [
+        _quarantine_entry(
+            command, dataset.code, batch_id, "observations", record, outcome.reasons
+        )
+        for record, outcome in zip(parsed.records, outcomes, strict=True)
+        if outcome.reasons
+    ]
     rejected.extend(_problem_entries(command, dataset.code, batch_id, parsed))
     records_digest = batch_store.add_observations(
         uow.conn, batch_id=batch_id, dataset_code=dataset.code, rows=rows
@@ -339,16 +335,16 @@ def observation_row(
     values: dict[str, object], *, metric_default: str, unit_default: str | None
 ) -> batch_store.ObservationRow:
     """Turn validated values into a stored observation row."""
-    location = values.get("location")
-    latitude, longitude = location if isinstance(location, tuple) else (None, None)
+    get = values.get
+    location = get("location")
+    latitude, longitude = location if type(location) is tuple else (None, None)
     observed_at = values["observed_at"]
     assert isinstance(observed_at, datetime)  # noqa: S101 - guaranteed by the schema
-    station = values.get("station_id") or values.get("station")
     return (
-        str(station),
-        str(values.get("metric") or metric_default),
+        str(get("station_id") or get("station")),
+        str(get("metric") or metric_default),
         float(values["value"]),  # type: ignore[arg-type]
-        str(values.get("unit") or unit_default or "") or None,
+        str(get("unit") or unit_default or "") or None,
         _iso(observed_at),
         latitude,
         longitude,

@@ -20,6 +20,7 @@ from muster.ingest.domain.validation import (
     geometry_problem,
     validate_record,
 )
+from muster.ingest.domain.validation import _build as build_validator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POINT: dict[str, object] = {"type": "Point", "coordinates": [112.97, 28.19]}
@@ -517,3 +518,33 @@ class TestNeverRaises:
         problem = geometry_problem(geometry)
 
         assert problem is None or isinstance(problem, str)
+
+
+class TestUnrolledFastPath:
+    @settings(
+        max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(
+        values=st.dictionaries(NAMES, ANY_VALUE | st.sampled_from(
+            ["ab", "7", "2.5", "true", "2024-07-01T08:00:00Z", "2024-07-01",
+             "28.19,112.97", "a"]), max_size=10),
+        allow_unknown=st.booleans(),
+    )  # fmt: skip
+    def test_the_unrolled_validator_agrees_with_the_field_loop(
+        self, values: dict[str, object], allow_unknown: bool
+    ) -> None:
+        """Given any record, when both validators check it, the outcomes are equal."""
+        fast = build_validator(tuple(ALL_TYPES), allow_unknown, SHANGHAI)
+        general = build_validator(tuple(ALL_TYPES), allow_unknown, SHANGHAI, False)
+
+        assert fast(values) == general(values)
+
+    def test_a_complete_valid_record_takes_the_fast_path(self) -> None:
+        """Given every field valid, the unrolled code returns the typed values."""
+        rules = (ALL_TYPES[0], ALL_TYPES[1], ALL_TYPES[6])
+        fast = build_validator(rules, False, None)
+
+        outcome = fast({"s": "ab", "i": "7", "p": "28.19,112.97"})
+
+        assert outcome == ({"s": "ab", "i": 7, "p": (28.19, 112.97)}, (), 1.0)
+        assert fast.__code__.co_filename == "<string>"
