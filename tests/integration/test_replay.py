@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from muster.bootstrap import PROJECTIONS, Muster
+from muster.bootstrap import PROJECTIONS, Muster, bootstrap
 from muster.catalog.domain.commands import (
     DatasetField,
     DatasetMetadata,
     RegisterDataset,
 )
+from muster.core.clock import SimulatedClock
 from muster.core.errors import AuthenticationFailed, PermissionDenied
 from muster.core.eventlog.replay import rebuild
 from muster.core.eventlog.tables import projection_positions
@@ -30,8 +33,18 @@ from muster.identity.domain.commands import (
 )
 from muster.identity.read_models import credentials
 from muster.ingest.domain.commands import EvaluateQuality, IngestFile
+from muster.response import queries as response_queries
+from muster.response.domain.commands import (
+    ActOnTask,
+    ProposeDecision,
+    RunTimers,
+    SendSituationReport,
+    SignDecision,
+)
 from muster.response.domain.events import IncidentOpened
+from muster.settings import Settings
 from tests import factories
+from tests.response_setup import build_world, flood_incident
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -143,11 +156,62 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
     muster.bus.handle(EvaluateQuality(), SYSTEM_ACTOR)
 
 
+def _response(muster: Muster, clock: SimulatedClock) -> None:
+    """Activate a plan, act on tasks, decide, report, let timers fire."""
+    world = build_world(muster)
+    incident_id = flood_incident(muster, world)
+    with muster.engine.connect() as conn:
+        tasks = {
+            task.template_key: task.id
+            for task in response_queries.incident_tasks(conn, incident_id)
+        }
+    muster.bus.handle(
+        ActOnTask(task_id=tasks["pumps"], action="acknowledge"), world.water_duty
+    )
+    decision_id = muster.bus.handle(
+        ProposeDecision(
+            incident_id=incident_id,
+            title="Raise to level II",
+            departments=("EMB", "WATER", "TRANSPORT"),
+            raises_to="L2",
+        ),
+        world.commander,
+    )
+    for actor in (world.commander, world.water_duty, world.transport_duty):
+        muster.bus.handle(
+            SignDecision(decision_id=decision_id, position="concur"), actor
+        )
+    muster.bus.handle(
+        SendSituationReport(
+            incident_id=incident_id, obligation="initial", content={"what": "内涝"}
+        ),
+        world.water_duty,
+    )
+    for _ in range(4):  # some timers fire, some stay pending
+        clock.advance(timedelta(minutes=15))
+        muster.bus.handle(RunTimers(), SYSTEM_ACTOR)
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    """Return a simulated clock, so the workload can let response timers fire."""
+    return SimulatedClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def muster(settings: Settings, clock: SimulatedClock) -> Iterator[Muster]:
+    """Return a deployment on the simulated clock (overrides conftest's)."""
+    app = bootstrap(settings, clock=clock)
+    yield app
+    app.engine.dispose()
+
+
 class Workload:
     """A mixed workload through the bus, with live snapshots taken along the way."""
 
-    def __init__(self, muster: Muster) -> None:
+    def __init__(self, muster: Muster, clock: SimulatedClock) -> None:
         self.muster = muster
+        self.clock = clock
         self.snapshots: dict[int, Snapshot] = {}
 
     def run(self) -> None:
@@ -206,15 +270,17 @@ class Workload:
         _sign_in(muster, "bob", "wrong again", "x-3")
         _data_hub(muster, bob)
         self._take_snapshot()
+        _response(muster, self.clock)
+        self._take_snapshot()
 
     def _take_snapshot(self) -> None:
         self.snapshots[_head(self.muster)] = _snapshot(self.muster)
 
 
 @pytest.fixture
-def workload(muster: Muster) -> Workload:
+def workload(muster: Muster, clock: SimulatedClock) -> Workload:
     """Return the workload after running it on the test's deployment."""
-    ran = Workload(muster)
+    ran = Workload(muster, clock)
     ran.run()
     return ran
 
@@ -266,7 +332,7 @@ class TestFullRebuild:
 
         with muster.engine.connect() as conn:
             assert sorted(conn.execute(select(credentials)).all()) == before
-        assert len(before) == 5  # three users' passwords and two API keys
+        assert len(before) == 10  # eight users' passwords and two API keys
 
     def test_positions_equal_last_handled_seq_live_and_after_rebuild(
         self, muster: Muster, workload: Workload
@@ -279,7 +345,7 @@ class TestFullRebuild:
         expected = _last_handled(muster)
         assert live == expected
         assert _positions(muster) == expected
-        assert expected["response"] < _head(muster)  # later events are identity's
+        assert expected["catalog"] < _head(muster)  # later events are response's
 
 
 class TestRebuildUntil:
@@ -293,7 +359,7 @@ class TestRebuildUntil:
             rebuild(muster.engine, PROJECTIONS, until_seq=seq)
             results[seq] = _snapshot(muster)
 
-        assert len(results) == 3
+        assert len(results) == 4
         assert results == workload.snapshots
 
     def test_incident_count_and_positions_as_of_seq(

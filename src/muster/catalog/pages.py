@@ -1,4 +1,7 @@
-"""Server-rendered catalog pages: the searchable dataset list and a dataset's detail."""
+"""Server-rendered catalog pages: the searchable dataset list and a dataset's detail.
+
+The register and edit form lives in ``form_pages``; it reuses the labels here.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from muster.catalog.domain.model import (
     FieldType,
     Sensitivity,
     SharingClass,
+    may_register,
 )
+from muster.core.messages import Actor
 from muster.identity import queries as identity_queries
 from muster.web.i18n import N_
 from muster.web.templating import Page, SignedInPage
@@ -67,6 +72,12 @@ CONNECTOR_LABELS: dict[str, str] = {
     Connector.CAP_FEED: N_("CAP feed"),
     Connector.FILE_DROP: N_("File drop folder"),
 }
+# After the register/edit form: ?notice=<outcome of RegisterDataset>.
+NOTICES: dict[str, str] = {
+    "created": N_("The dataset is registered, with schema version %(version)s."),
+    "updated": N_("The dataset is updated; its schema version is %(version)s."),
+    "unchanged": N_("Nothing changed: the catalog already said all of this."),
+}
 _LABELS = {
     "sharing": SHARING_LABELS,
     "grade": GRADE_LABELS,
@@ -102,15 +113,16 @@ def catalog_list(
         departments=departments,
         search=search,
         department=department,
-        labels=_labels(page),
+        labels=translated_labels(page),
         intervals={
             d.code: _interval(page, d.update_interval_minutes) for d in datasets
         },
+        can_register=any(may_register(_actor(page), code) for code in departments),
     )
 
 
 @router.get("/catalog/{code}")
-def catalog_detail(code: str, page: SignedInPage) -> Response:
+def catalog_detail(code: str, page: SignedInPage, notice: str = "") -> Response:
     """Show one dataset: metadata, current fields and schema version history."""
     with page.muster.engine.connect() as conn:
         dataset = queries.get_dataset(conn, code)
@@ -121,9 +133,15 @@ def catalog_detail(code: str, page: SignedInPage) -> Response:
         "catalog_detail.html",
         dataset=dataset,
         departments=departments,
-        labels=_labels(page),
+        labels=translated_labels(page),
         interval=_interval(page, dataset.update_interval_minutes),
         changes=version_changes(dataset.versions),
+        can_edit=may_register(_actor(page), dataset.owner_department),
+        notice=(
+            page.translate(NOTICES[notice], version=dataset.schema_version)
+            if notice in NOTICES
+            else ""
+        ),
     )
 
 
@@ -153,11 +171,17 @@ def _interval(page: Page, minutes: int) -> str:
     return page.translate("every %(count)s min", count=minutes)
 
 
-def _labels(page: Page) -> dict[str, dict[str, str]]:
+def translated_labels(page: Page) -> dict[str, dict[str, str]]:
+    """Return the label dicts (sharing, grade, type…) in the page's language."""
     return {
         kind: {code: page.translate(label) for code, label in labels.items()}
         for kind, labels in _LABELS.items()
     }
+
+
+def _actor(page: Page) -> Actor:
+    assert page.user is not None  # noqa: S101 - SignedInPage guarantees it
+    return page.user.actor
 
 
 def _department_names(conn: Connection, language: str) -> dict[str, str]:
@@ -166,9 +190,15 @@ def _department_names(conn: Connection, language: str) -> dict[str, str]:
 
 
 __all__ = [
+    "CONNECTOR_LABELS",
+    "FORMAT_LABELS",
     "GRADE_LABELS",
+    "NOTICES",
+    "SENSITIVITY_LABELS",
     "SHARING_LABELS",
+    "TYPE_LABELS",
     "VersionChanges",
     "router",
+    "translated_labels",
     "version_changes",
 ]

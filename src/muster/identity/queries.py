@@ -90,6 +90,16 @@ def list_users(conn: Connection) -> list[UserView]:
     ]
 
 
+def role_holders(conn: Connection, department: str, role: str) -> list[str]:
+    """Return the ids of active users of a department who hold a role, sorted."""
+    rows = conn.execute(
+        select(users.c.id, users.c.roles).where(
+            users.c.department_code == department, users.c.is_active.is_(True)
+        )
+    )
+    return sorted(user_id for user_id, roles in rows if role in roles.split())
+
+
 def get_user_by_username(conn: Connection, username: str) -> UserView | None:
     """Return one user by username, or None."""
     row = conn.execute(select(users).where(users.c.username == username)).first()
@@ -213,5 +223,6 @@ __all__ = [
     "list_departments",
     "list_users",
     "recent_sign_in_failures",
+    "role_holders",
     "session_user",
 ]

@@ -1,14 +1,62 @@
-"""Command handlers of the response part (R6)."""
+"""Command handlers of the response part: incidents, plans, levels, decisions (R6).
+
+Tasks are in ``task_handlers.py`` and the timer tick in ``timer_handlers.py``; the
+table at the bottom wires all three.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 
+from sqlalchemy import select
+
 from muster.core.bus import Handler
-from muster.core.messages import Command
+from muster.core.errors import PermissionDenied, ValidationFailed
+from muster.core.messages import Command, Event
 from muster.core.uow import UnitOfWork
-from muster.response.domain.commands import OpenIncident
-from muster.response.domain.model import IncidentDraft, open_incident
+from muster.identity import queries as identity_queries
+from muster.response.domain import activation as act
+from muster.response.domain import decisions as dec
+from muster.response.domain.commands import (
+    ActivatePlan,
+    ChangeIncidentStatus,
+    ChangeResponseLevel,
+    OpenIncident,
+    ProposeDecision,
+    RegisterPlan,
+    SendSituationReport,
+    SetEscalationChain,
+    SignDecision,
+)
+from muster.response.domain.errors import Conflict, UnknownDecision
+from muster.response.domain.escalation import chain_from_data
+from muster.response.domain.events import (
+    DecisionClosed,
+    DecisionProposed,
+    EscalationChainSet,
+    PlanRegistered,
+    SituationReportSent,
+)
+from muster.response.domain.model import (
+    IncidentDraft,
+    IncidentStatus,
+    change_status,
+    open_incident,
+)
+from muster.response.domain.plans import plan_from_document
+from muster.response.loading import (
+    apply_activation,
+    clocked,
+    conn_first,
+    existing_parts,
+    load,
+    load_incident,
+    load_plan,
+)
+from muster.response.read_models import chains, reports
+from muster.response.task_handlers import TASK_HANDLERS
+from muster.response.timer_handlers import TIMER_HANDLERS
 
 
 def handle_open_incident(command: OpenIncident, uow: UnitOfWork) -> str:
@@ -22,6 +70,7 @@ def handle_open_incident(command: OpenIncident, uow: UnitOfWork) -> str:
         longitude=command.longitude,
         description=command.description,
         reporting_department=command.reporting_department,
+        type_code=command.type_code,
     )
     with uow:
         events = open_incident(draft, actor=uow.actor)
@@ -30,6 +79,291 @@ def handle_open_incident(command: OpenIncident, uow: UnitOfWork) -> str:
     return incident_id
 
 
-COMMAND_HANDLERS: dict[type[Command], Handler] = {OpenIncident: handle_open_incident}
+def _require_admin(uow: UnitOfWork, action: str) -> None:
+    if not uow.actor.has_role("admin", "system"):
+        raise PermissionDenied(f"{action} needs the admin role", action=action)
+
+
+def _unknown_departments(uow: UnitOfWork, named: set[str]) -> list[str]:
+    return sorted(
+        code
+        for code in named
+        if identity_queries.get_department(uow.conn, code) is None
+    )
+
+
+def handle_register_plan(command: RegisterPlan, uow: UnitOfWork) -> str:
+    """Register a plan version: created / updated / unchanged."""
+    try:
+        plan = plan_from_document(command.document)
+    except (KeyError, ValueError, TypeError) as error:
+        raise ValidationFailed(f"the plan document is incomplete: {error}") from None
+    stream = f"plan-{plan.code}"
+    with uow:
+        _require_admin(uow, "registering a plan")
+        unknown = _unknown_departments(uow, plan.departments())
+        if unknown:
+            raise ValidationFailed(
+                f"plan {plan.code} names unknown departments: {', '.join(unknown)}",
+                field="departments",
+            )
+        recorded = uow.context.store.read_stream(uow.conn, stream)
+        last = recorded[-1].event if recorded else None
+        if isinstance(last, PlanRegistered) and last.document == command.document:
+            return "unchanged"
+        previous = last.version if isinstance(last, PlanRegistered) else 0
+        version = max(plan.version, previous + 1)
+        event = PlanRegistered(
+            plan_code=plan.code, version=version, document=command.document
+        )
+        uow.append(stream, [event], expected_version=len(recorded))
+        uow.commit()
+    return "updated" if recorded else "created"
+
+
+def handle_set_chain(command: SetEscalationChain, uow: UnitOfWork) -> str:
+    """Set a department's escalation chain ("*" is the default chain)."""
+    chain = chain_from_data(
+        command.department, command.steps, command.repeat, command.repeat_after
+    )
+    stream = f"chain-{command.department}"
+    with uow:
+        _require_admin(uow, "setting an escalation chain")
+        if command.department != "*" and _unknown_departments(
+            uow, {command.department}
+        ):
+            raise ValidationFailed(
+                f"department {command.department} does not exist", field="department"
+            )
+        steps = tuple(
+            {"after_minutes": step.after_minutes, "notify": step.notify}
+            for step in chain.steps
+        )
+        current = conn_first(
+            uow, select(chains).where(chains.c.department == command.department)
+        )
+        if (
+            current is not None
+            and json.loads(current.steps) == list(steps)
+            and (current.repeat, current.repeat_after)
+            == (chain.repeat, chain.repeat_after)
+        ):
+            return "unchanged"
+        event = EscalationChainSet(
+            department=command.department,
+            steps=steps,
+            repeat=chain.repeat,
+            repeat_after=chain.repeat_after,
+        )
+        uow.append(stream, [event], expected_version=uow.stream_version(stream))
+        uow.commit()
+    return "updated" if current is not None else "created"
+
+
+def handle_change_status(command: ChangeIncidentStatus, uow: UnitOfWork) -> str:
+    """Verify, recover, resume or close an incident; return the new status."""
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        events = change_status(
+            incident,
+            command.to_status,
+            reason=command.reason,
+            actor=uow.actor,
+            type_code=command.type_code,
+        )
+        uow.append(f"incident-{incident.id}", events, expected_version=incident.version)
+        uow.commit()
+    return command.to_status
+
+
+def handle_activate_plan(command: ActivatePlan, uow: UnitOfWork) -> str:
+    """Activate a plan at a level: activated / changed / unchanged."""
+    level = act.parse_level(command.level)
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        plan = load_plan(uow, command.plan_code)
+        result = act.activate(
+            incident, plan, level, actor=uow.actor, reason=command.reason,
+            clock=clocked(uow), existing=existing_parts(uow, incident.id),
+            new_id=lambda: str(uuid.uuid4()),
+        )  # fmt: skip
+        if not result.incident_events:
+            return "unchanged"
+        apply_activation(uow, incident, result)
+        uow.commit()
+    return "changed" if incident.plan_code else "activated"
+
+
+def handle_change_level(command: ChangeResponseLevel, uow: UnitOfWork) -> str:
+    """A commander changes the level with a reason: changed / unchanged."""
+    level = act.parse_level(command.level)
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        if incident.plan_code is None:
+            raise Conflict("the incident is not responding under a plan", detail={})
+        plan = load_plan(uow, incident.plan_code)
+        result = act.change_level(
+            incident, plan, level, actor=uow.actor, reason=command.reason,
+            clock=clocked(uow), existing=existing_parts(uow, incident.id),
+            new_id=lambda: str(uuid.uuid4()),
+        )  # fmt: skip
+        if not result.incident_events:
+            return "unchanged"
+        apply_activation(uow, incident, result)
+        uow.commit()
+    return "changed"
+
+
+def handle_propose_decision(command: ProposeDecision, uow: UnitOfWork) -> str:
+    """Propose a joint decision; return its id."""
+    decision_id = str(uuid.uuid4())
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        if incident.status is IncidentStatus.CLOSED:
+            raise Conflict("the incident is closed", detail={})
+        if not uow.actor.has_role("commander", "admin"):
+            raise PermissionDenied(
+                "proposing a joint decision needs the commander role",
+                action="propose decision",
+            )
+        rule = dec.check_proposal(
+            departments=command.departments,
+            rule=command.rule,
+            veto=command.veto,
+            title=command.title,
+        )
+        unknown = _unknown_departments(uow, set(command.departments))
+        if unknown:
+            raise ValidationFailed(
+                f"unknown departments: {', '.join(unknown)}", field="departments"
+            )
+        raises_to = act.parse_level(command.raises_to) if command.raises_to else None
+        if not 1 <= command.deadline_minutes <= 7 * 24 * 60:
+            raise ValidationFailed(
+                "deadline must be 1 minute to 7 days", field="deadline"
+            )
+        event = DecisionProposed(
+            decision_id=decision_id,
+            incident_id=incident.id,
+            decision_key=command.decision_key,
+            title=command.title.strip(),
+            proposal=command.proposal.strip(),
+            evidence=command.evidence,
+            departments=command.departments,
+            rule=rule.value,
+            veto=command.veto,
+            deadline_at=clocked(uow).after(command.deadline_minutes),
+            raises_to=raises_to.value if raises_to else None,
+        )
+        uow.append(f"decision-{decision_id}", [event], expected_version=0)
+        uow.commit()
+    return decision_id
+
+
+def handle_sign_decision(command: SignDecision, uow: UnitOfWork) -> str:
+    """Sign for the actor's department; return the outcome or "open"."""
+    stream = f"decision-{command.decision_id}"
+    with uow:
+        decision = load(
+            uow, stream, dec.fold,
+            UnknownDecision(f"no decision {command.decision_id}"),
+        )  # fmt: skip
+        events = dec.sign(
+            decision, position=command.position, comment=command.comment,
+            actor=uow.actor,
+        )  # fmt: skip
+        uow.append(stream, events, expected_version=decision.version)
+        outcome = _outcome(events)
+        if outcome == "approved" and decision.raises_to:
+            apply_decided_level(uow, decision)
+        uow.commit()
+    return outcome or "open"
+
+
+def _outcome(events: list[Event]) -> str | None:
+    closed = [event for event in events if isinstance(event, DecisionClosed)]
+    return closed[0].outcome if closed else None
+
+
+def apply_decided_level(uow: UnitOfWork, decision: dec.Decision) -> None:
+    """Apply an approved decision's level change (its only effect)."""
+    incident = load_incident(uow, decision.incident_id)
+    if incident.plan_code is None or decision.raises_to is None:
+        return
+    level = act.parse_level(decision.raises_to)
+    if incident.level is not None and incident.level.rank >= level.rank:
+        return  # already there (a commander raised it meanwhile): nothing to apply
+    plan = load_plan(uow, incident.plan_code)
+    result = act.change_level(
+        incident, plan, level, actor=uow.actor,
+        reason=f"joint decision {decision.id} approved", clock=clocked(uow),
+        existing=existing_parts(uow, incident.id), new_id=lambda: str(uuid.uuid4()),
+        decision_id=decision.id, decided_level=level,
+    )  # fmt: skip
+    apply_activation(uow, incident, result)
+
+
+def handle_send_sitrep(command: SendSituationReport, uow: UnitOfWork) -> str:
+    """Sign off and send a situation report; return its id."""
+    report_id = str(uuid.uuid4())
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        department = uow.actor.department
+        if department is None or not uow.actor.has_role(
+            "commander", "duty_officer", "head", "admin"
+        ):
+            raise PermissionDenied(
+                "sending a report needs a department's duty officer, head or commander",
+                action="send report",
+            )
+        content = {
+            str(key): str(value).strip() for key, value in command.content.items()
+        }
+        if not content.get("what"):
+            raise ValidationFailed("a report says what happened", field="what")
+        events: list[Event] = []
+        next_due: str | None = None
+        recipient = command.recipient
+        if command.obligation is not None:
+            row = conn_first(
+                uow,
+                select(reports).where(
+                    reports.c.incident_id == incident.id,
+                    reports.c.obligation == command.obligation,
+                ),
+            )
+            if row is None:
+                raise ValidationFailed(
+                    f"the incident has no reporting obligation {command.obligation}",
+                    field="obligation",
+                )
+            recipient = recipient or row.recipient
+            if row.follow_up_minutes:
+                next_due = clocked(uow).after(row.follow_up_minutes)
+        events.append(
+            SituationReportSent(
+                incident_id=incident.id, report_id=report_id,
+                obligation=command.obligation, department=department,
+                recipient=recipient, content=content, next_due_at=next_due,
+            )
+        )  # fmt: skip
+        uow.append(f"incident-{incident.id}", events, expected_version=incident.version)
+        uow.commit()
+    return report_id
+
+
+COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    OpenIncident: handle_open_incident,
+    RegisterPlan: handle_register_plan,
+    SetEscalationChain: handle_set_chain,
+    ChangeIncidentStatus: handle_change_status,
+    ActivatePlan: handle_activate_plan,
+    ChangeResponseLevel: handle_change_level,
+    ProposeDecision: handle_propose_decision,
+    SignDecision: handle_sign_decision,
+    SendSituationReport: handle_send_sitrep,
+    **TASK_HANDLERS,
+    **TIMER_HANDLERS,
+}
 
 __all__ = ["COMMAND_HANDLERS"]

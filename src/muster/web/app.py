@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from muster.bootstrap import Muster, bootstrap
 from muster.catalog import api as catalog_api
+from muster.catalog import form_pages as catalog_form_pages
 from muster.catalog import pages as catalog_pages
 from muster.core.clock import isoformat_utc
 from muster.core.db import WRITE_OPTION
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         response_api.router,
         response_pages.router,
         catalog_api.router,
+        catalog_form_pages.router,  # before catalog_pages: /catalog/new
         catalog_pages.router,
         ingest_api.router,
         ingest_pages.router,

@@ -16,6 +16,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     COMMANDER = "commander"
     DUTY_OFFICER = "duty_officer"
+    HEAD = "head"  # 部门负责人: the department head, notified by escalation chains
     ANALYST = "analyst"
     OBSERVER = "observer"
 

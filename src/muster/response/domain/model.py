@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from muster.core.errors import PermissionDenied, ValidationFailed
 from muster.core.messages import Actor, Event
-from muster.response.domain.events import IncidentOpened
+from muster.response.domain.errors import Conflict
+from muster.response.domain.events import (
+    IncidentOpened,
+    IncidentStatusChanged,
+    ResponseActivated,
+    ResponseLevelChanged,
+)
+from muster.response.domain.plans import ResponseLevel
 
 
 class Category(StrEnum):
@@ -35,6 +44,7 @@ class IncidentDraft:
     longitude: float
     description: str
     reporting_department: str | None
+    type_code: str | None = None
 
 
 def open_incident(draft: IncidentDraft, *, actor: Actor) -> list[Event]:
@@ -70,9 +80,13 @@ def open_incident(draft: IncidentDraft, *, actor: Actor) -> list[Event]:
             f"description is longer than {MAX_DESCRIPTION} characters",
             field="description",
         )
+    type_code = (draft.type_code or "").strip().upper() or None
+    if type_code is not None:
+        check_type_code(type_code, Category(draft.category))
     return [
         IncidentOpened(
             incident_id=draft.incident_id,
+            type_code=type_code,
             title=title,
             category=draft.category,
             latitude=draft.latitude,
@@ -83,4 +97,163 @@ def open_incident(draft: IncidentDraft, *, actor: Actor) -> list[Event]:
     ]
 
 
-__all__ = ["Category", "IncidentDraft", "open_incident"]
+# --- the incident lifecycle and the response (plan activation, levels) ----------------
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident stands: reported, verified, responding, recovering, closed."""
+
+    REPORTED = "reported"
+    VERIFIED = "verified"
+    RESPONDING = "responding"
+    RECOVERING = "recovering"
+    CLOSED = "closed"
+
+
+_NEXT_STATUS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.REPORTED: frozenset(
+        {IncidentStatus.VERIFIED, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.VERIFIED: frozenset({IncidentStatus.CLOSED}),
+    IncidentStatus.RESPONDING: frozenset(
+        {IncidentStatus.RECOVERING, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.RECOVERING: frozenset(
+        {IncidentStatus.RESPONDING, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.CLOSED: frozenset(),
+}
+ROOT_CODES = {
+    Category.NATURAL_DISASTER: "11000",
+    Category.ACCIDENT_DISASTER: "12000",
+    Category.PUBLIC_HEALTH: "13000",
+    Category.SOCIAL_SECURITY: "14000",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An incident as folded from its stream."""
+
+    id: str
+    category: str
+    type_code: str
+    status: IncidentStatus
+    plan_code: str | None = None
+    plan_version: int | None = None
+    level: ResponseLevel | None = None
+    version: int = 0
+
+
+def evolve_incident(incident: Incident | None, event: Event) -> Incident | None:
+    """Apply one event of an incident stream."""
+    if isinstance(event, IncidentOpened):
+        code = event.type_code or ROOT_CODES.get(Category(event.category), "10000")
+        return Incident(
+            id=event.incident_id,
+            category=event.category,
+            type_code=code,
+            status=IncidentStatus.REPORTED,
+            version=1,
+        )
+    if incident is None:
+        return None
+    incident = replace(incident, version=incident.version + 1)
+    match event:
+        case IncidentStatusChanged():
+            return replace(
+                incident,
+                status=IncidentStatus(event.to_status),
+                type_code=event.type_code or incident.type_code,
+            )
+        case ResponseActivated(plan_code=plan, plan_version=version, level=level):
+            return replace(
+                incident,
+                status=IncidentStatus.RESPONDING,
+                plan_code=plan,
+                plan_version=version,
+                level=ResponseLevel(level),
+            )
+        case ResponseLevelChanged(to_level=level):
+            return replace(incident, level=ResponseLevel(level))
+    return incident
+
+
+def fold_incident(events: Iterable[Event]) -> Incident | None:
+    """Rebuild an incident from its stream."""
+    incident: Incident | None = None
+    for event in events:
+        incident = evolve_incident(incident, event)
+    return incident
+
+
+def change_status(
+    incident: Incident,
+    to_status: str,
+    *,
+    reason: str,
+    actor: Actor,
+    type_code: str | None = None,
+) -> list[Event]:
+    """Verify, move to recovery, resume or close an incident."""
+    if not actor.has_role("commander", "duty_officer", "admin"):
+        raise PermissionDenied(
+            "changing an incident's status needs the commander or duty officer role",
+            action="change incident status",
+        )
+    try:
+        target = IncidentStatus(to_status)
+    except ValueError:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(item.value for item in IncidentStatus)}",
+            field="to_status",
+        ) from None
+    if target is IncidentStatus.RESPONDING and incident.level is None:
+        raise Conflict("a response starts by activating a plan", detail={})
+    if target not in _NEXT_STATUS[incident.status]:
+        raise Conflict(
+            f"an incident that is {incident.status.value} cannot become {target.value}",
+            detail={"incident_id": incident.id},
+        )
+    if target is IncidentStatus.CLOSED and not reason.strip():
+        raise ValidationFailed("closing an incident needs a reason", field="reason")
+    if type_code is not None:
+        check_type_code(type_code, Category(incident.category))
+    return [
+        IncidentStatusChanged(
+            incident_id=incident.id,
+            from_status=incident.status.value,
+            to_status=target.value,
+            reason=reason.strip(),
+            type_code=type_code,
+        )
+    ]
+
+
+_TYPE_CODE = re.compile(r"1[1-4][0A-Z]\d\d")
+
+
+def check_type_code(code: str, category: Category) -> None:
+    """Refuse a type code that is not GB/T 35561-shaped or not in the category."""
+    if not _TYPE_CODE.fullmatch(code):
+        raise ValidationFailed(
+            "type code must be a GB/T 35561 code like 11A51", field="type_code"
+        )
+    if code[:2] != ROOT_CODES[category][:2]:
+        raise ValidationFailed(
+            f"type code {code} is not in the category {category.value} "
+            f"({ROOT_CODES[category][:2]}…)",
+            field="type_code",
+        )
+
+
+__all__ = [
+    "Category",
+    "Incident",
+    "IncidentDraft",
+    "IncidentStatus",
+    "change_status",
+    "evolve_incident",
+    "fold_incident",
+    "open_incident",
+]

@@ -1,0 +1,220 @@
+"""Projections of tasks, escalation and joint decisions (part of ``projections.py``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from muster.core.eventlog.projections import Projector
+from muster.core.eventlog.store import Envelope
+from muster.core.messages import Event
+from muster.response.domain import events as ev
+from muster.response.projection_rows import clear_timer, set_timer, to_json
+from muster.response.read_models import decisions, tasks
+
+
+def _update_task(conn: Connection, task_id: str, **values: Any) -> None:
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id)
+        .values(version=tasks.c.version + 1, **values)
+    )
+
+
+def on_task_assigned(
+    event: ev.TaskAssigned, envelope: Envelope, conn: Connection
+) -> None:
+    """A new task with its acknowledgement and due timers."""
+    conn.execute(
+        insert(tasks),
+        {
+            "id": event.task_id, "incident_id": event.incident_id,
+            "template_key": event.template_key, "title_zh": event.title_zh,
+            "title_en": event.title_en, "lead_department": event.lead_department,
+            "supporting_departments": to_json(list(event.supporting_departments)),
+            "status": "assigned", "due_at": event.due_at,
+            "ack_due_at": event.ack_due_at,
+            "depends_on": to_json(list(event.depends_on)),
+            "checklist": to_json(list(event.checklist)), "checked": "[]",
+            "from_plan": event.from_plan, "overdue": False,
+            "escalation_round": 0, "escalation_step": 0,
+            "assigned_at": envelope.recorded_at, "last_note": "", "version": 1,
+        },
+    )  # fmt: skip
+    set_timer(conn, "ack", event.task_id, event.incident_id, event.ack_due_at)
+    set_timer(conn, "due", event.task_id, event.incident_id, event.due_at)
+
+
+def on_task_acknowledged(
+    event: ev.TaskAcknowledged, envelope: Envelope, conn: Connection
+) -> None:
+    """Acknowledgement stops the escalation chain."""
+    _update_task(
+        conn, event.task_id, status="acknowledged",
+        acknowledged_at=envelope.recorded_at, last_note=event.note,
+    )  # fmt: skip
+    clear_timer(conn, "ack", event.task_id)
+
+
+def on_task_started(
+    event: ev.TaskStarted, envelope: Envelope, conn: Connection
+) -> None:
+    """Work began."""
+    _update_task(conn, event.task_id, status="in_progress", last_note=event.note)
+
+
+def on_task_completed(
+    event: ev.TaskCompleted, envelope: Envelope, conn: Connection
+) -> None:
+    """Done: no more timers."""
+    _update_task(
+        conn, event.task_id, status="done", done_at=envelope.recorded_at,
+        last_note=event.note,
+    )  # fmt: skip
+    clear_timer(conn, "due", event.task_id)
+
+
+def on_task_declined(
+    event: ev.TaskDeclined, envelope: Envelope, conn: Connection
+) -> None:
+    """Declined: waits for a commander to reassign it."""
+    _update_task(conn, event.task_id, status="declined", last_note=event.reason)
+    clear_timer(conn, "ack", event.task_id)
+
+
+def on_task_blocked(
+    event: ev.TaskBlocked, envelope: Envelope, conn: Connection
+) -> None:
+    """A blocker was reported."""
+    _update_task(conn, event.task_id, status="blocked", last_note=event.reason)
+
+
+def on_task_reassigned(
+    event: ev.TaskReassigned, envelope: Envelope, conn: Connection
+) -> None:
+    """Another department; acknowledgement and escalation start over."""
+    _update_task(
+        conn, event.task_id, status="assigned", lead_department=event.to_department,
+        ack_due_at=event.ack_due_at, acknowledged_at=None, last_note=event.reason,
+        escalation_round=0, escalation_step=0,
+    )  # fmt: skip
+    set_timer(conn, "ack", event.task_id, event.incident_id, event.ack_due_at)
+
+
+def on_task_skipped(
+    event: ev.TaskSkipped, envelope: Envelope, conn: Connection
+) -> None:
+    """Skipped: no more timers."""
+    _update_task(conn, event.task_id, status="skipped", last_note=event.reason)
+    clear_timer(conn, "ack", event.task_id)
+    clear_timer(conn, "due", event.task_id)
+
+
+def on_item_checked(
+    event: ev.ChecklistItemChecked, envelope: Envelope, conn: Connection
+) -> None:
+    """Tick or untick a checklist item."""
+    row = conn.execute(select(tasks.c.checked).where(tasks.c.id == event.task_id))
+    marks = set(json.loads(row.scalar_one()))
+    marks = marks | {event.index} if event.checked else marks - {event.index}
+    _update_task(conn, event.task_id, checked=to_json(sorted(marks)))
+
+
+def on_task_overdue(
+    event: ev.TaskOverdue, envelope: Envelope, conn: Connection
+) -> None:
+    """Past due: flagged once."""
+    _update_task(conn, event.task_id, overdue=True)
+    clear_timer(conn, "due", event.task_id)
+
+
+def on_escalation_step(
+    event: ev.EscalationStepReached, envelope: Envelope, conn: Connection
+) -> None:
+    """Remember the step that fired; schedule the next or end the chain."""
+    _update_task(
+        conn, event.task_id, escalation_round=event.round,
+        escalation_step=event.step,
+    )  # fmt: skip
+    if event.next_step_at is None:
+        clear_timer(conn, "ack", event.task_id)
+    else:
+        set_timer(
+            conn, "ack", event.task_id, event.incident_id, event.next_step_at,
+            round_=event.round, step=event.step,
+        )  # fmt: skip
+
+
+def on_decision_proposed(
+    event: ev.DecisionProposed, envelope: Envelope, conn: Connection
+) -> None:
+    """A new open decision with its deadline timer."""
+    conn.execute(
+        insert(decisions),
+        {
+            "id": event.decision_id, "incident_id": event.incident_id,
+            "decision_key": event.decision_key, "title": event.title,
+            "proposal": event.proposal, "evidence": to_json(list(event.evidence)),
+            "departments": to_json(list(event.departments)), "rule": event.rule,
+            "veto": to_json(list(event.veto)), "deadline_at": event.deadline_at,
+            "raises_to": event.raises_to, "positions": "{}",
+            "proposed_at": envelope.recorded_at, "proposed_by": envelope.actor_id,
+        },
+    )  # fmt: skip
+    set_timer(conn, "decision", event.decision_id, event.incident_id, event.deadline_at)
+
+
+def on_decision_signed(
+    event: ev.DecisionSigned, envelope: Envelope, conn: Connection
+) -> None:
+    """Add a department's position."""
+    row = conn.execute(
+        select(decisions.c.positions).where(decisions.c.id == event.decision_id)
+    )
+    positions = json.loads(row.scalar_one())
+    positions[event.department] = {
+        "position": event.position,
+        "comment": event.comment,
+        "at": envelope.recorded_at,
+        "by": envelope.actor_id,
+    }
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.id == event.decision_id)
+        .values(positions=to_json(positions))
+    )
+
+
+def on_decision_closed(
+    event: ev.DecisionClosed, envelope: Envelope, conn: Connection
+) -> None:
+    """The outcome; the deadline timer goes."""
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.id == event.decision_id)
+        .values(outcome=event.outcome, closed_at=envelope.recorded_at)
+    )
+    clear_timer(conn, "decision", event.decision_id)
+
+
+TASK_PROJECTORS: dict[type[Event], list[Projector]] = {
+    ev.TaskAssigned: [on_task_assigned],
+    ev.TaskAcknowledged: [on_task_acknowledged],
+    ev.TaskStarted: [on_task_started],
+    ev.TaskCompleted: [on_task_completed],
+    ev.TaskDeclined: [on_task_declined],
+    ev.TaskBlocked: [on_task_blocked],
+    ev.TaskReassigned: [on_task_reassigned],
+    ev.TaskSkipped: [on_task_skipped],
+    ev.ChecklistItemChecked: [on_item_checked],
+    ev.TaskOverdue: [on_task_overdue],
+    ev.EscalationStepReached: [on_escalation_step],
+    ev.DecisionProposed: [on_decision_proposed],
+    ev.DecisionSigned: [on_decision_signed],
+    ev.DecisionClosed: [on_decision_closed],
+}
+
+__all__ = ["TASK_PROJECTORS"]
