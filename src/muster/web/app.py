@@ -32,6 +32,7 @@ from muster.ingest import pages as ingest_pages
 from muster.ingest.tasks import IngestTasks
 from muster.response import api as response_api
 from muster.response import pages as response_pages
+from muster.response.tasks import ResponseTasks
 from muster.settings import Settings, get_settings
 from muster.web import errors, feed, i18n
 from muster.web.deps import Language, MusterDep
@@ -90,9 +91,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     checkpoints = asyncio.create_task(_checkpoint_loop(muster), name="checkpoints")
     ingest_tasks = IngestTasks(muster)
     ingest_tasks.start()
+    response_tasks = ResponseTasks(muster)
+    response_tasks.start()
     try:
         yield
     finally:
+        await response_tasks.stop()
         await ingest_tasks.stop()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
