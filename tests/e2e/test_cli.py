@@ -128,7 +128,8 @@ class TestLoad:
     """muster load PACK_DIR."""
 
     def test_example_pack_loads_once_then_is_unchanged(self, run: Run) -> None:
-        """Loading Lanjiang creates 13 departments and 17 users; again, nothing."""
+        """Loading Lanjiang creates 13 departments, 23 users, 17 datasets, 3 chains
+        and 4 plans; again, nothing."""
         first = run("load", str(EXAMPLE), "--json")
         second = run("load", str(EXAMPLE), "--json")
 
@@ -137,11 +138,14 @@ class TestLoad:
             "ok": True,
             "region": "LANJIANG",
             "departments": {"created": 13, "updated": 0, "unchanged": 0},
-            "users": {"created": 17, "updated": 0, "unchanged": 0},
+            "users": {"created": 23, "updated": 0, "unchanged": 0},
             "datasets": {"created": 17, "updated": 0, "unchanged": 0},
+            "escalation": {"created": 3, "updated": 0, "unchanged": 0},
+            "plans": {"created": 4, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
-        assert json.loads(second.stdout)["users"]["unchanged"] == 17
+        assert json.loads(second.stdout)["users"]["unchanged"] == 23
+        assert json.loads(second.stdout)["plans"]["unchanged"] == 4
 
     def test_invalid_pack_exits_3_naming_each_problem_and_writes_nothing(
         self, loaded: Run, muster: Muster, tmp_path: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from muster.bootstrap import Muster, bootstrap
 from muster.catalog import queries as catalog_queries
-from muster.core.errors import ConcurrencyConflict, PackInvalid
+from muster.core.errors import ConcurrencyConflict, DomainError, PackInvalid
 from muster.identity import queries
 from muster.identity.domain.commands import RegisterDepartment, RegisterUser
 from muster.identity.read_models import credentials, departments
@@ -376,3 +377,139 @@ class TestLoadDatasets:
         with muster.engine.connect() as conn:
             listed = catalog_queries.list_datasets(conn, search="雨量")
         assert [view.code for view in listed] == ["MET_RAIN_GAUGES"]
+
+
+# Names departments of DEPARTMENTS above only; the report goes to a body outside.
+PLAN = {
+    "code": "CITY_FIRE", "version": 1, "name_zh": "城市火灾预案",
+    "name_en": "City fire plan", "categories": ["12C00"],
+    "levels": [
+        {"level": "L4", "lead_department": "FIRE",
+         "tasks": [{"key": "attack", "title_zh": "灭火", "title_en": "Fight the fire",
+                    "lead_department": "FIRE", "due_minutes": 30, "ack_minutes": 5}],
+         "reports": [{"key": "first", "name_zh": "首报", "name_en": "First report",
+                      "recipient": "省应急管理厅", "initial_minutes": 30,
+                      "follow_up_minutes": None}]},
+        {"level": "L3", "lead_department": "EMB",
+         "supporting": [{"department": "GOV", "responsibility_zh": "协调",
+                         "responsibility_en": "Coordination"}]},
+    ],
+}  # fmt: skip
+CHAINS = {
+    "default": {"steps": [{"after_minutes": 0, "notify": "duty_officer"},
+                          {"after_minutes": 10, "notify": "head"}]},
+    "departments": {"FIRE": {"steps": [{"after_minutes": 0, "notify": "duty_officer"}],
+                             "repeat": 2, "repeat_after": 5}},
+}  # fmt: skip
+
+
+def write_plans(
+    root: Path, plans: list[dict[str, Any]], chains: dict[str, Any] | None = CHAINS
+) -> Path:
+    """Add plans/<CODE>.yaml files and escalation.yaml to the pack at ``root``."""
+    (root / "plans").mkdir(exist_ok=True)
+    for plan in plans:
+        text = yaml.safe_dump(plan, allow_unicode=True, sort_keys=False)
+        (root / "plans" / f"{plan['code']}.yaml").write_text(text, encoding="utf-8")
+    if chains is not None:
+        text = yaml.safe_dump(chains, allow_unicode=True, sort_keys=False)
+        (root / "escalation.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def stream_types(muster: Muster, stream: str) -> list[str]:
+    """Return the class names of the events of one stream."""
+    with muster.engine.connect() as conn:
+        recorded = muster.store.read_stream(conn, stream)
+    return [type(item.event).__name__ for item in recorded]
+
+
+class TestLoadPlansAndChains:
+    """load_pack sets escalation chains and registers plans last, in the same batch."""
+
+    def test_chains_then_plans_come_after_everything_else(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """Default chain ("*"), FIRE's chain and the plan are created, in that order."""
+        pack = read_pack(write_plans(write_pack(tmp_path / "pack"), [PLAN]))
+        lines: list[str] = []
+
+        summary = load_pack(muster, pack, progress=lines.append)
+
+        assert summary.to_json()["escalation"] == {
+            "created": 2, "updated": 0, "unchanged": 0
+        }  # fmt: skip
+        assert summary.to_json()["plans"] == {
+            "created": 1, "updated": 0, "unchanged": 0
+        }  # fmt: skip
+        assert lines[-3:] == [
+            "escalation chain default: created",
+            "escalation chain FIRE: created",
+            "plan CITY_FIRE v1: created",
+        ]
+        assert stream_types(muster, "plan-CITY_FIRE") == ["PlanRegistered"]
+        assert stream_types(muster, "chain-*") == ["EscalationChainSet"]
+        assert stream_types(muster, "chain-FIRE") == ["EscalationChainSet"]
+
+    def test_loading_twice_is_unchanged_and_appends_nothing(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """The same plans and chains a second time write nothing."""
+        pack = read_pack(write_plans(write_pack(tmp_path / "pack"), [PLAN]))
+        load_pack(muster, pack)
+        before = head(muster)
+
+        summary = load_pack(muster, pack)
+
+        assert summary.is_unchanged
+        assert summary.plans.unchanged == 1
+        assert summary.escalation.unchanged == 2
+        assert head(muster) == before
+
+    def test_changed_plan_and_chain_are_updated(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A retitled task and a longer wait update the plan and the default chain."""
+        load_pack(muster, read_pack(write_plans(write_pack(tmp_path / "v1"), [PLAN])))
+        changed = yaml.safe_load(yaml.safe_dump(PLAN))
+        changed["levels"][0]["tasks"][0]["title_en"] = "Put out the fire"
+        chains = yaml.safe_load(yaml.safe_dump(CHAINS))
+        chains["default"]["steps"][1]["after_minutes"] = 15
+
+        summary = load_pack(
+            muster,
+            read_pack(write_plans(write_pack(tmp_path / "v2"), [changed], chains)),
+        )
+
+        assert summary.plans.to_json() == {"created": 0, "updated": 1, "unchanged": 0}
+        assert summary.escalation.to_json() == {
+            "created": 0, "updated": 1, "unchanged": 1
+        }  # fmt: skip
+        assert stream_types(muster, "plan-CITY_FIRE") == ["PlanRegistered"] * 2
+
+    def test_plan_refused_by_its_handler_rolls_back_the_whole_load(
+        self, muster: Muster, tmp_path: Path
+    ) -> None:
+        """A plan the handler refuses leaves no department, chain or plan behind."""
+        pack = read_pack(write_plans(write_pack(tmp_path / "pack"), [PLAN]))
+        broken = yaml.safe_load(yaml.safe_dump(PLAN))
+        broken["levels"][0]["lead_department"] = "NOWHERE"  # skipped read_pack
+
+        with pytest.raises(DomainError):
+            load_pack(muster, dataclasses.replace(pack, plans=(broken,)))
+
+        assert head(muster) == 0
+        assert row_count(muster, departments) == 0
+
+    def test_example_pack_loads_its_plans_and_chains_once(self, muster: Muster) -> None:
+        """Lanjiang's four plans and three chains load; again, nothing changes."""
+        pack = read_pack(EXAMPLE)
+
+        first = load_pack(muster, pack)
+        second = load_pack(muster, pack)
+
+        assert first.plans.created == len(pack.plans) == 4
+        assert first.escalation.created == len(pack.escalation) == 3
+        assert second.is_unchanged
+        assert second.plans.unchanged == 4
+        assert stream_types(muster, "plan-FLOOD_URBAN") == ["PlanRegistered"]

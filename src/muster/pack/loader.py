@@ -1,4 +1,5 @@
-"""Load a checked pack into the log: departments, users, then datasets; all or nothing.
+"""Load a checked pack into the log: departments, users, datasets, escalation chains,
+then plans; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -27,9 +28,17 @@ from muster.identity import queries
 from muster.identity.domain.commands import RegisterDepartment, RegisterUser
 from muster.identity.domain.errors import InvalidUserData
 from muster.identity.domain.model import check_new_user
-from muster.pack.model import DatasetSpec, DepartmentSpec, Pack, UserSpec
+from muster.pack.model import (
+    DEFAULT_CHAIN,
+    DatasetSpec,
+    DepartmentSpec,
+    EscalationSpec,
+    Pack,
+    UserSpec,
+)
 from muster.pack.validation import DATASETS, USERS
 from muster.pack.yaml_lines import YamlRefusedError, line_of, load_yaml
+from muster.response.domain.commands import RegisterPlan, SetEscalationChain
 
 Progress = Callable[[str], None]
 
@@ -77,28 +86,36 @@ class LoadSummary:
     departments: KindCounts = field(default_factory=KindCounts)
     users: KindCounts = field(default_factory=KindCounts)
     datasets: KindCounts = field(default_factory=KindCounts)
+    escalation: KindCounts = field(default_factory=KindCounts)
+    plans: KindCounts = field(default_factory=KindCounts)
+
+    def kinds(self) -> dict[str, KindCounts]:
+        """Return the counts of each kind, by name, in loading order."""
+        return {
+            "departments": self.departments,
+            "users": self.users,
+            "datasets": self.datasets,
+            "escalation": self.escalation,
+            "plans": self.plans,
+        }
 
     @property
     def is_unchanged(self) -> bool:
         """Tell whether the load wrote nothing (the pack was already loaded)."""
-        kinds = (self.departments, self.users, self.datasets)
+        kinds = self.kinds().values()
         return not any(kind.created or kind.updated for kind in kinds)
 
     def to_json(self) -> dict[str, Any]:
         """Return the summary as ``muster load --json`` prints it."""
-        return {
-            "region": self.region,
-            "departments": self.departments.to_json(),
-            "users": self.users.to_json(),
-            "datasets": self.datasets.to_json(),
-        }
+        counts = {name: kind.to_json() for name, kind in self.kinds().items()}
+        return {"region": self.region, **counts}
 
 
 def load_pack(
     muster: Deployment, pack: Pack, *, progress: Progress | None = None
 ) -> LoadSummary:
-    """Register the pack's departments (parents first), new users and datasets in one
-    transaction.
+    """Register the pack's departments (parents first), new users, datasets,
+    escalation chains and plans in one transaction.
 
     Users whose username already exists are left as they are and counted unchanged.
     A new user without a password, or a user or dataset the rules refuse, fails the
@@ -111,16 +128,24 @@ def load_pack(
     problems = _new_user_problems(pack, new_users) + dataset_problems(pack)
     if problems:
         raise PackInvalid(problems)
-    departments = _parents_first(pack.departments)
-    commands: list[Command] = [_department_command(d) for d in departments]
-    commands += [_user_command(user) for user in new_users]
-    commands += [_dataset_command(dataset) for dataset in pack.datasets]
-    outcomes = run_in_one_transaction(muster.bus, commands, progress=progress)
     summary = LoadSummary(region=pack.region.code)
-    for outcome in outcomes[: len(departments)]:
-        summary.departments.add(outcome)
-    for outcome in outcomes[len(commands) - len(pack.datasets) :]:
-        summary.datasets.add(outcome)
+    batches: list[tuple[KindCounts | None, list[Command]]] = [
+        (
+            summary.departments,
+            [_department_command(d) for d in _parents_first(pack.departments)],
+        ),
+        (None, [_user_command(user) for user in new_users]),
+        (summary.datasets, [_dataset_command(dataset) for dataset in pack.datasets]),
+        (summary.escalation, [_chain_command(chain) for chain in pack.escalation]),
+        (summary.plans, [RegisterPlan(document=plan) for plan in pack.plans]),
+    ]
+    commands = [command for _, batch in batches for command in batch]
+    outcomes = iter(run_in_one_transaction(muster.bus, commands, progress=progress))
+    for counts, batch in batches:
+        for _ in batch:
+            outcome = next(outcomes)
+            if counts is not None:  # users: counted below, RegisterUser gives an id
+                counts.add(outcome)
     summary.users.created = len(new_users)
     summary.users.unchanged = len(pack.users) - len(new_users)
     return summary
@@ -273,6 +298,18 @@ def _dataset_command(dataset: DatasetSpec) -> RegisterDataset:
     return RegisterDataset(metadata=metadata, fields=fields)
 
 
+def _chain_command(chain: EscalationSpec) -> SetEscalationChain:
+    return SetEscalationChain(
+        department=chain.department,
+        steps=tuple(
+            {"after_minutes": step.after_minutes, "notify": step.notify}
+            for step in chain.steps
+        ),
+        repeat=chain.repeat,
+        repeat_after=chain.repeat_after,
+    )
+
+
 def _describe(command: Command, result: object) -> str:
     if isinstance(command, RegisterDepartment):
         return f"department {command.code}: {result}"
@@ -280,6 +317,13 @@ def _describe(command: Command, result: object) -> str:
         return f"user {command.username}: created"
     if isinstance(command, RegisterDataset):
         return f"dataset {command.metadata.code}: {result}"
+    if isinstance(command, SetEscalationChain):
+        department = command.department
+        name = "default" if department == DEFAULT_CHAIN else department
+        return f"escalation chain {name}: {result}"
+    if isinstance(command, RegisterPlan):
+        document = command.document
+        return f"plan {document['code']} v{document['version']}: {result}"
     return f"{type(command).__name__}: done"
 
 

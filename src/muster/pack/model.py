@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 class DepartmentType(StrEnum):
@@ -34,6 +35,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     COMMANDER = "commander"
     DUTY_OFFICER = "duty_officer"
+    HEAD = "head"
     ANALYST = "analyst"
     OBSERVER = "observer"
 
@@ -128,15 +130,45 @@ class DatasetSpec:
     keywords: tuple[str, ...] = ()
 
 
+DEFAULT_CHAIN = "*"
+"""The department of the default escalation chain (for departments without one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStepSpec:
+    """Wait ``after_minutes``, then notify the users with role ``notify``."""
+
+    after_minutes: int
+    notify: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSpec:
+    """One escalation chain from escalation.yaml; department "*" is the default."""
+
+    department: str
+    steps: tuple[EscalationStepSpec, ...]
+    repeat: int = 1
+    repeat_after: int = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Pack:
-    """A deployment pack that passed every check."""
+    """A deployment pack that passed every check.
+
+    ``plans`` are the documents of plans/*.yaml in file-name order, as checked against
+    plans.schema.json and by ``muster.response.domain.plan_check``; they are sent on
+    as they are (``RegisterPlan(document=...)``). ``escalation`` lists the default
+    chain first (department "*"), if set, then the departments' own chains.
+    """
 
     root: Path
     region: RegionSpec
     departments: tuple[DepartmentSpec, ...]
     users: tuple[UserSpec, ...] = ()
     datasets: tuple[DatasetSpec, ...] = ()
+    plans: tuple[dict[str, Any], ...] = ()
+    escalation: tuple[EscalationSpec, ...] = ()
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -1,23 +1,21 @@
 """Read a deployment pack from disk and check it: YAML, JSON Schema, cross-file rules.
 
-Pure Python, no database. Every problem found is reported at once through
-``muster.core.errors.PackInvalid``. Imported through ``muster.pack``.
+Covers the fixed files here and, through ``muster.pack.plans``, escalation.yaml and
+plans/*.yaml with the plan rules. Pure Python, no database. Every problem found is
+reported at once (``PackInvalid`` from ``read_pack``, a list from ``check_pack``).
+Imported through ``muster.pack``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import dataclasses
 import zoneinfo
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from yaml.nodes import Node
-
 from muster.core.errors import PackInvalid, PackProblem
+from muster.pack.documents import Document, read_document
 from muster.pack.model import (
     DatasetSpec,
     DepartmentSpec,
@@ -29,7 +27,17 @@ from muster.pack.model import (
     Role,
     UserSpec,
 )
-from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_yaml
+from muster.pack.plans import (
+    ESCALATION,
+    PLANS_DIR,
+    count_plan_files,
+    escalation_problems,
+    escalation_specs,
+    plan_problems,
+    read_escalation,
+    read_plans,
+)
+from muster.pack.yaml_lines import line_of
 
 REGION = "region.yaml"
 DEPARTMENTS = "departments.yaml"
@@ -38,146 +46,101 @@ DATASETS = "datasets.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
 OPTIONAL_FILES = (USERS, DATASETS)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
-# Packs are small hand-written files; anything bigger is a mistake or an attack.
-MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class _Document:
-    """One pack file that parsed and matched its schema."""
+class PackCheck:
+    """The outcome of checking a pack: its problems, or the pack if there are none."""
 
-    name: str
-    data: dict[str, Any]
-    root: Node | None
-
-    def problem(self, path: list[str | int], message: str) -> PackProblem:
-        """Return a problem about the node at ``path``, prefixed with that path."""
-        return PackProblem(
-            self.name, line_of(self.root, path), f"{_dotted(path)}: {message}"
-        )
-
-    def items(self, key: str) -> list[dict[str, Any]]:
-        """Return the list of mappings stored under ``key``."""
-        return list(self.data.get(key, []))
+    problems: list[PackProblem]
+    pack: Pack | None
+    plan_files: int
 
 
 def read_pack(path: Path) -> Pack:
     """Read and check the pack at ``path``; raise ``PackInvalid`` with every problem."""
+    checked = check_pack(path)
+    if checked.pack is None:
+        raise PackInvalid(checked.problems)
+    return checked.pack
+
+
+def check_pack(path: Path) -> PackCheck:
+    """Read and check the pack at ``path``; return every problem instead of raising.
+
+    Covers the fixed files, escalation.yaml and plans/*.yaml, including the plan rules
+    of ``muster plan check``.
+    """
     root = Path(path)
     if not root.is_dir():
         problem = PackProblem(".", None, f"pack directory not found: {root}")
-        raise PackInvalid([problem])
+        return PackCheck([problem], None, 0)
     problems: list[PackProblem] = []
-    documents: dict[str, _Document] = {}
+    documents: dict[str, Document] = {}
     for name in PACK_FILES:
-        document = _read_document(root, name, problems=problems)
+        document = read_document(
+            root,
+            name,
+            schema=name.removesuffix(".yaml") + ".schema.json",
+            problems=problems,
+            required=name in REQUIRED_FILES,
+        )
         if document is not None:
             documents[name] = document
+    escalation = read_escalation(root, problems=problems)
+    plans = read_plans(root, problems=problems)
     problems.extend(_cross_file_problems(documents))
+    problems.extend(
+        _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
+    )
     if problems:
-        order = {name: index for index, name in enumerate(PACK_FILES)}
-        problems.sort(key=lambda p: (order.get(p.file, 0), p.line or 0))
-        raise PackInvalid(problems)
-    return _build_pack(root, documents)
+        return PackCheck(
+            sorted(problems, key=_file_order), None, count_plan_files(root)
+        )
+    pack = dataclasses.replace(
+        _build_pack(root, documents),
+        plans=tuple(plan.data for plan in plans),
+        escalation=escalation_specs(escalation),
+    )
+    return PackCheck([], pack, len(plans))
 
 
-def _read_document(
-    root: Path, name: str, *, problems: list[PackProblem]
-) -> _Document | None:
-    """Load and schema-check one file, adding its problems; None if unusable."""
-    file = root / name
-    if not file.exists():
-        if name in REQUIRED_FILES:
-            problems.append(PackProblem(name, None, "required file is missing"))
-        return None
-    if not file.is_file():
-        problems.append(PackProblem(name, None, "expected a file, found a directory"))
-        return None
-    if file.stat().st_size > MAX_FILE_BYTES:
-        problems.append(PackProblem(name, None, "file is larger than 2 MB"))
-        return None
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-        loaded = load_yaml(text)
-    except UnicodeDecodeError as error:
-        problems.append(PackProblem(name, None, f"file is not UTF-8: {error.reason}"))
-        return None
-    except YamlRefusedError as refused:
-        problems.extend(PackProblem(name, i.line, i.message) for i in refused.issues)
-        return None
-    if loaded.data is None:
-        problems.append(PackProblem(name, None, "file is empty"))
-        return None
-    schema_problems = _schema_problems(loaded.data, name=name, root=loaded.root)
-    problems.extend(schema_problems)
-    if schema_problems or not isinstance(loaded.data, dict):
-        return None
-    return _Document(name, loaded.data, loaded.root)
+def _file_order(problem: PackProblem) -> tuple[int, str, int]:
+    """Sort problems by file (fixed files, escalation, plans), then line."""
+    fixed = (*PACK_FILES, ESCALATION)
+    if problem.file in fixed:
+        rank = fixed.index(problem.file)
+    else:
+        rank = len(fixed) + (0 if problem.file.startswith(PLANS_DIR) else 1)
+    return rank, problem.file, problem.line or 0
 
 
-@functools.cache
-def _validator(name: str) -> Draft202012Validator:
-    """Return the validator for a pack file, built from its packaged schema."""
-    schema_name = name.removesuffix(".yaml") + ".schema.json"
-    schema = files("muster.pack") / "schemas" / schema_name
-    return Draft202012Validator(json.loads(schema.read_text(encoding="utf-8")))
-
-
-def _schema_problems(
-    data: object, *, name: str, root: Node | None
+def _plan_and_chain_problems(
+    root: Path,
+    documents: dict[str, Document],
+    *,
+    escalation: Document | None,
+    plans: list[Document],
 ) -> list[PackProblem]:
-    """Check ``data`` against the file's schema and locate every error."""
-    problems: list[PackProblem] = []
-    for error in _validator(name).iter_errors(data):
-        problems.extend(_locate(error, name=name, root=root))
-    # Several errors can describe the same field; report each once, in line order.
-    unique = dict.fromkeys(problems)
-    return sorted(unique, key=lambda p: (p.line or 0, p.message))
+    """Check escalation chains and plans against the departments and datasets."""
+    departments = _codes(root, documents, name=DEPARTMENTS, key="departments")
+    datasets = _codes(root, documents, name=DATASETS, key="datasets")
+    problems = plan_problems(plans, departments=departments, datasets=datasets)
+    if escalation is not None:
+        problems.extend(escalation_problems(escalation, departments))
+    return problems
 
 
-def _locate(
-    error: ValidationError, *, name: str, root: Node | None
-) -> list[PackProblem]:
-    """Turn one schema error into problems that name the field and its line."""
-    path = list(error.absolute_path)
-    instance = error.instance
-    if error.validator == "required" and isinstance(instance, dict):
-        line = line_of(root, path)
-        required = error.validator_value
-        return [
-            PackProblem(name, line, f"{_dotted([*path, key])}: required field missing")
-            for key in (required if isinstance(required, list) else [])
-            if key not in instance
-        ]
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        allowed = schema.get("properties", {})
-        hint = ", ".join(allowed)
-        return [
-            PackProblem(
-                name,
-                line_of_key(root, path, key=str(key)),
-                f"{_dotted([*path, str(key)])}: unknown field (allowed: {hint})",
-            )
-            for key in instance
-            if key not in allowed
-        ]
-    message = f"{_dotted(path)}: {error.message}"
-    return [PackProblem(name, line_of(root, path), message)]
+def _codes(
+    root: Path, documents: dict[str, Document], *, name: str, key: str
+) -> set[str] | None:
+    """Return the codes a file defines: empty if absent, None if it is unusable."""
+    if name in documents:
+        return {entry["code"] for entry in documents[name].items(key)}
+    return None if (root / name).exists() or name in REQUIRED_FILES else set()
 
 
-def _dotted(path: list[str | int]) -> str:
-    """Render a data path as ``departments[3].type``."""
-    text = ""
-    for step in path:
-        if isinstance(step, int):
-            text += f"[{step}]"
-        else:
-            text += f".{step}" if text else step
-    return text or "(top level)"
-
-
-def _cross_file_problems(documents: dict[str, _Document]) -> list[PackProblem]:
+def _cross_file_problems(documents: dict[str, Document]) -> list[PackProblem]:
     """Check rules that span entries or files; skips files that failed earlier."""
     problems: list[PackProblem] = []
     region = documents.get(REGION)
@@ -197,7 +160,7 @@ def _cross_file_problems(documents: dict[str, _Document]) -> list[PackProblem]:
     return problems
 
 
-def _region_problems(region: _Document) -> list[PackProblem]:
+def _region_problems(region: Document) -> list[PackProblem]:
     """Find repeated district codes and an unknown time zone."""
     problems = _duplicates(region, key="districts", field="code")
     timezone = region.data.get("timezone")
@@ -215,7 +178,7 @@ def _is_known_timezone(name: str) -> bool:
     return True
 
 
-def _department_problems(departments: _Document) -> list[PackProblem]:
+def _department_problems(departments: Document) -> list[PackProblem]:
     """Find repeated codes, unknown parents and parent cycles."""
     problems = _duplicates(departments, key="departments", field="code")
     entries = departments.items("departments")
@@ -232,7 +195,7 @@ def _department_problems(departments: _Document) -> list[PackProblem]:
 
 
 def _cycle_problems(
-    departments: _Document, parents: dict[str, str | None]
+    departments: Document, parents: dict[str, str | None]
 ) -> list[PackProblem]:
     """Report each parent cycle once, at its member listed first in the file."""
     indexes: dict[str, int] = {}
@@ -258,7 +221,7 @@ def _cycle_problems(
     return problems
 
 
-def _user_problems(users: _Document, known: set[str] | None) -> list[PackProblem]:
+def _user_problems(users: Document, known: set[str] | None) -> list[PackProblem]:
     """Find repeated usernames and, if departments are known, unknown departments."""
     problems = _duplicates(users, key="users", field="username")
     for index, entry in enumerate(users.items("users")):
@@ -279,7 +242,7 @@ _SHARING_NEEDS = (
 )
 
 
-def _dataset_problems(datasets: _Document, known: set[str] | None) -> list[PackProblem]:
+def _dataset_problems(datasets: Document, known: set[str] | None) -> list[PackProblem]:
     """Find repeated codes, unknown owners, and entries breaking catalog rules."""
     problems = _duplicates(datasets, key="datasets", field="code")
     for index, entry in enumerate(datasets.items("datasets")):
@@ -305,7 +268,7 @@ def _dataset_problems(datasets: _Document, known: set[str] | None) -> list[PackP
 
 
 def _field_problems(
-    datasets: _Document, at: list[str | int], fields: list[dict[str, Any]]
+    datasets: Document, at: list[str | int], fields: list[dict[str, Any]]
 ) -> list[PackProblem]:
     """Find repeated field names and enum fields without choices."""
     problems: list[PackProblem] = []
@@ -325,7 +288,7 @@ def _field_problems(
     return problems
 
 
-def _duplicates(document: _Document, *, key: str, field: str) -> list[PackProblem]:
+def _duplicates(document: Document, *, key: str, field: str) -> list[PackProblem]:
     """Report entries under ``key`` whose ``field`` repeats an earlier entry."""
     problems: list[PackProblem] = []
     first_line: dict[str, int | None] = {}
@@ -340,7 +303,7 @@ def _duplicates(document: _Document, *, key: str, field: str) -> list[PackProble
     return problems
 
 
-def _build_pack(root: Path, documents: dict[str, _Document]) -> Pack:
+def _build_pack(root: Path, documents: dict[str, Document]) -> Pack:
     """Turn checked documents into the frozen model.
 
     The schemas allow exactly the dataclass field names, so entries unpack directly;
