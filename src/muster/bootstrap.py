@@ -5,6 +5,7 @@ Imported by the web app factory, the CLI and tests; imports every part.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +33,9 @@ from muster.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
 from muster.ingest import handlers as ingest_handlers
 from muster.ingest.projections import PROJECTIONS as INGEST_PROJECTIONS
 from muster.ingest.quality import ConsistencyRule
+from muster.notify import handlers as notify_handlers
+from muster.notify.channels import Channels, SmtpSettings, make_channels
+from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
 from muster.settings import Settings
@@ -41,6 +45,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     RESPONSE_PROJECTIONS,
     CATALOG_PROJECTIONS,
     INGEST_PROJECTIONS,
+    NOTIFY_PROJECTIONS,
 )
 
 
@@ -75,6 +80,7 @@ def bootstrap(
     clock: Clock | None = None,
     engine: Engine | None = None,
     hasher: PasswordHasher | None = None,
+    channels: Channels | None = None,
 ) -> Muster:
     """Build the services of a deployment from its settings."""
     engine = engine or make_engine(settings.effective_database_url)
@@ -109,6 +115,10 @@ def bootstrap(
                 absolute_tolerance=settings.consistency_absolute_tolerance,
             ),
         ),
+        **notify_handlers.command_handlers(
+            channels=channels or make_channels(_smtp(settings)),
+            worker=uuid.uuid4().hex,
+        ),
     }
     bus = MessageBus(context=context, handlers=handlers)
 
@@ -131,6 +141,17 @@ def bootstrap(
     )
     muster_ref.append(muster)
     return muster
+
+
+def _smtp(settings: Settings) -> SmtpSettings:
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+    )
 
 
 __all__ = ["PROJECTIONS", "Muster", "bootstrap"]

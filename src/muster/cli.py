@@ -34,8 +34,10 @@ from muster.core.errors import ConfigurationError, MusterError, PackInvalid
 from muster.core.migrate import is_current
 from muster.identity.cli import apikey_app, users_app
 from muster.ingest.cli import ingest_app, quality, quarantine_app
+from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
+from muster.response.cli import plan_app
 from muster.settings import Settings, get_settings
 
 
@@ -104,6 +106,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(plan_app, name="plan")
+app.add_typer(notify_app, name="notify")
 app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
@@ -163,11 +167,7 @@ def load(
         print_json({"ok": True, **summary.to_json()})
         return
     typer.echo(f"Loaded pack {summary.region} from {pack_dir}")
-    for kind, counts in (
-        ("departments", summary.departments),
-        ("users", summary.users),
-        ("datasets", summary.datasets),
-    ):
+    for kind, counts in summary.kinds().items():
         typer.echo(
             f"  {kind}: {counts.created} created, {counts.updated} updated, "
             f"{counts.unchanged} unchanged"

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     consistency_distance_km: float = Field(default=5.0, gt=0)
     consistency_relative_tolerance: float = Field(default=0.5, ge=0)
     consistency_absolute_tolerance: float = Field(default=10.0, ge=0)
+    # E-mail notifications (notify part); an empty host turns e-mail off.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "muster@localhost"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,7 @@ from muster.identity.domain.commands import (
 )
 from muster.identity.read_models import credentials
 from muster.ingest.domain.commands import EvaluateQuality, IngestFile
+from muster.notify.domain.commands import DeliverDueNotifications, SetWebhook
 from muster.response import queries as response_queries
 from muster.response.domain.commands import (
     ActOnTask,
@@ -159,6 +160,12 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
 def _response(muster: Muster, clock: SimulatedClock) -> None:
     """Activate a plan, act on tasks, decide, report, let timers fire."""
     world = build_world(muster)
+    muster.bus.handle(
+        SetWebhook(
+            department="TRANSPORT", url="http://127.0.0.1:9/hook", secret="s" * 20
+        ),
+        SYSTEM_ACTOR,
+    )
     incident_id = flood_incident(muster, world)
     with muster.engine.connect() as conn:
         tasks = {
@@ -190,6 +197,7 @@ def _response(muster: Muster, clock: SimulatedClock) -> None:
     for _ in range(4):  # some timers fire, some stay pending
         clock.advance(timedelta(minutes=15))
         muster.bus.handle(RunTimers(), SYSTEM_ACTOR)
+        muster.bus.handle(DeliverDueNotifications(), SYSTEM_ACTOR)
 
 
 @pytest.fixture

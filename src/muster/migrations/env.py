@@ -10,6 +10,7 @@ from muster.core.db import make_engine, metadata
 from muster.core.eventlog import tables as _log  # noqa: F401
 from muster.identity import read_models as _identity  # noqa: F401  (registers tables)
 from muster.ingest import read_models as _ingest  # noqa: F401
+from muster.notify import read_models as _notify  # noqa: F401
 from muster.response import read_models as _response  # noqa: F401
 
 config = context.config

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from muster.core.errors import NotFound, ValidationFailed
+from muster.core.errors import MusterError, ValidationFailed
 from muster.core.messages import registered_event_types
 from muster.identity import queries as identity_queries
 from muster.response import queries
@@ -27,6 +27,69 @@ CATEGORY_LABELS: dict[str, str] = {
     Category.ACCIDENT_DISASTER: N_("Accident disaster"),
     Category.PUBLIC_HEALTH: N_("Public-health event"),
     Category.SOCIAL_SECURITY: N_("Social-security event"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "open": N_("Open"),
+    "reported": N_("Reported"),
+    "verified": N_("Verified"),
+    "responding": N_("Responding"),
+    "recovering": N_("Recovering"),
+    "closed": N_("Closed"),
+}
+LEVEL_LABELS: dict[str, str] = {
+    "L1": N_("Level I"),
+    "L2": N_("Level II"),
+    "L3": N_("Level III"),
+    "L4": N_("Level IV"),
+}
+TASK_STATUS_LABELS: dict[str, str] = {
+    "assigned": N_("Assigned"),
+    "acknowledged": N_("Acknowledged"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done"),
+    "declined": N_("Declined"),
+    "blocked": N_("Blocked"),
+    "skipped": N_("Skipped"),
+}
+DECISION_LABELS: dict[str, str] = {
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "expired": N_("Expired"),
+    "concur": N_("Concurs"),
+    "object": N_("Objects"),
+    "all": N_("All must concur"),
+    "majority": N_("Majority"),
+    "veto": N_("Majority, with veto"),
+}
+ROLE_LABELS: dict[str, str] = {
+    "commander": N_("Commander"),
+    "deputy": N_("Deputy commander"),
+    "liaison": N_("Liaison"),
+    "information_officer": N_("Information officer"),
+    "duty_officer": N_("Duty officer"),
+    "head": N_("Head"),
+}
+REFUSALS: dict[str, str] = {
+    "state_conflict": N_(
+        "That is not possible in the current state; the page now shows the latest."
+    ),
+    "decision_required": N_(
+        "This level needs a joint decision: propose one on the incident page."
+    ),
+    "validation:reason": N_("Give a reason."),
+    "validation:what": N_("Say what happened."),
+    "validation:departments": N_("Choose the departments that must sign."),
+    "validation:level": N_("Choose a response level."),
+}
+NOTICES: dict[str, str] = {
+    "status": N_("The incident status was changed."),
+    "activated": N_("The plan is active; tasks went to the departments."),
+    "level": N_("The response level was changed."),
+    "unchanged": N_("Nothing changed."),
+    "proposed": N_("The joint decision was proposed."),
+    "signed": N_("Your department's position was recorded."),
+    "task": N_("The task was updated."),
+    "report": N_("The situation report was sent."),
 }
 NUMBER_EXPECTED = N_("Enter a number, for example 28.19.")
 # Domain validation names "location" for both coordinates; the form shows it twice.
@@ -101,22 +164,6 @@ async def open_incident(
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-@router.get("/incidents/{incident_id}")
-def incident_detail(incident_id: str, page: SignedInPage) -> Response:
-    """Show one incident."""
-    with page.muster.engine.connect() as conn:
-        incident = queries.get_incident(conn, incident_id)
-        departments = _department_names(conn, page.language)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}", incident=incident_id)
-    return page.render(
-        "incident_detail.html",
-        incident=incident,
-        departments=departments,
-        categories=_category_labels(page),
-    )
-
-
 def _coordinates(
     page: Page, latitude: str, longitude: str
 ) -> tuple[tuple[float, float] | None, dict[str, str]]:
@@ -152,9 +199,58 @@ def _category_labels(page: Page) -> dict[str, str]:
     return {code: page.translate(label) for code, label in CATEGORY_LABELS.items()}
 
 
+def labels(page: Page) -> dict[str, dict[str, str]]:
+    """Return every response label translated into the page's language."""
+    tables = {
+        "categories": CATEGORY_LABELS,
+        "statuses": STATUS_LABELS,
+        "levels": LEVEL_LABELS,
+        "task_statuses": TASK_STATUS_LABELS,
+        "decisions": DECISION_LABELS,
+        "roles": ROLE_LABELS,
+    }
+    return {
+        name: {code: page.translate(label) for code, label in table.items()}
+        for name, table in tables.items()
+    }
+
+
+def refusal_text(page: Page, error: MusterError) -> str:
+    """Return the translated message of a refused form action."""
+    detail = str(error.params.get("field") or error.params.get("reason") or "")
+    key = (
+        f"{error.code}:{detail}" if f"{error.code}:{detail}" in REFUSALS else error.code
+    )
+    if key in REFUSALS:
+        return page.translate(REFUSALS[key])
+    return message_for(error, page.language)
+
+
+def notice_text(page: Page, notice: str) -> str:
+    """Return the translated text of a success notice key ("" if unknown)."""
+    return page.translate(NOTICES[notice]) if notice in NOTICES else ""
+
+
+def department_names(conn: Connection, language: str) -> dict[str, str]:
+    """Return every department's name in a language by code."""
+    return _department_names(conn, language)
+
+
 def _department_names(conn: Connection, language: str) -> dict[str, str]:
     departments = identity_queries.list_departments(conn)
     return {view.code: view.name(language) for view in departments}
 
 
-__all__ = ["CATEGORY_LABELS", "router"]
+__all__ = [
+    "CATEGORY_LABELS",
+    "DECISION_LABELS",
+    "LEVEL_LABELS",
+    "ROLE_LABELS",
+    "STATUS_LABELS",
+    "TASK_STATUS_LABELS",
+    "department_names",
+    "labels",
+    "notice_text",
+    "refusal_text",
+    "router",
+]

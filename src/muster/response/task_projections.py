@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from muster.core.eventlog.projections import Projector
@@ -13,7 +13,7 @@ from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event
 from muster.response.domain import events as ev
 from muster.response.projection_rows import clear_timer, set_timer, to_json
-from muster.response.read_models import decisions, tasks
+from muster.response.read_models import decisions, tasks, timers
 
 
 def _update_task(conn: Connection, task_id: str, **values: Any) -> None:
@@ -131,17 +131,39 @@ def on_task_overdue(
     clear_timer(conn, "due", event.task_id)
 
 
+_ESCALATED = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task"))
+    .values(
+        escalation_round=bindparam("round_"),
+        escalation_step=bindparam("step_"),
+        version=tasks.c.version + 1,
+    )
+)
+_MOVE_TIMER = (
+    update(timers)
+    .where(timers.c.id == bindparam("timer"))
+    .values(due_at=bindparam("due"), round=bindparam("round_"), step=bindparam("step_"))
+)
+
+
 def on_escalation_step(
     event: ev.EscalationStepReached, envelope: Envelope, conn: Connection
 ) -> None:
-    """Remember the step that fired; schedule the next or end the chain."""
-    _update_task(
-        conn, event.task_id, escalation_round=event.round,
-        escalation_step=event.step,
-    )  # fmt: skip
+    """Remember the step that fired; schedule the next or end the chain.
+
+    Prebuilt statements: a scheduler tick may fire hundreds of steps at once.
+    """
+    position = {"round_": event.round, "step_": event.step}
+    conn.execute(_ESCALATED, {"task": event.task_id, **position})
     if event.next_step_at is None:
         clear_timer(conn, "ack", event.task_id)
-    else:
+        return
+    moved = conn.execute(
+        _MOVE_TIMER,
+        {"timer": f"ack:{event.task_id}", "due": event.next_step_at, **position},
+    )
+    if moved.rowcount == 0:  # not there (a partial rebuild): create it
         set_timer(
             conn, "ack", event.task_id, event.incident_id, event.next_step_at,
             round_=event.round, step=event.step,

@@ -45,6 +45,9 @@ class _Tick:
             for row in uow.conn.execute(select(chains))
         }
         self.holders: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        # Task stream versions as the read model holds them (every task event moves
+        # ``response_tasks.version``), so appending needs no version query.
+        self.known: dict[str, int] = {}
 
     def chain(self, department: str) -> escalation.Chain:
         chain = self.chains.get(department) or self.chains.get("*")
@@ -76,6 +79,8 @@ class _Tick:
         if not events:
             return
         version = self.versions.get(stream)
+        if version is None:
+            version = self.known.get(stream)
         if version is None:
             version = self.uow.stream_version(stream)
         self.uow.append(stream, events, expected_version=version)
@@ -113,6 +118,7 @@ def _fire(tick: _Tick, timer: Any, task_rows: dict[str, Any]) -> int:
         if row is None:
             return 0
         stream = f"task-{row.id}"
+        tick.known[stream] = int(row.version)
         task = task_from_row(row)
         if stream in tick.versions:  # both timers of one task fire in this tick
             task = (

@@ -30,8 +30,12 @@ from muster.identity import pages as identity_pages
 from muster.ingest import api as ingest_api
 from muster.ingest import pages as ingest_pages
 from muster.ingest.tasks import IngestTasks
+from muster.notify.tasks import NotifyTasks
 from muster.response import api as response_api
+from muster.response import inbox_pages as response_inbox_pages
+from muster.response import incident_pages as response_incident_pages
 from muster.response import pages as response_pages
+from muster.response import report_pages as response_report_pages
 from muster.response.tasks import ResponseTasks
 from muster.settings import Settings, get_settings
 from muster.web import errors, feed, i18n
@@ -64,7 +68,10 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         identity_api.router,
         identity_pages.router,
         response_api.router,
-        response_pages.router,
+        response_pages.router,  # before incident_pages: /incidents/new
+        response_incident_pages.router,
+        response_inbox_pages.router,
+        response_report_pages.router,
         catalog_api.router,
         catalog_form_pages.router,  # before catalog_pages: /catalog/new
         catalog_pages.router,
@@ -93,9 +100,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ingest_tasks.start()
     response_tasks = ResponseTasks(muster)
     response_tasks.start()
+    notify_tasks = NotifyTasks(muster)
+    notify_tasks.start()
     try:
         yield
     finally:
+        await notify_tasks.stop()
         await response_tasks.stop()
         await ingest_tasks.stop()
         checkpoints.cancel()

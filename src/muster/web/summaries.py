@@ -15,14 +15,62 @@ from sqlalchemy.engine import Connection
 from muster.bootstrap import Muster
 from muster.catalog import queries as catalog_queries
 from muster.core.eventlog.store import Envelope, Recorded
+from muster.core.messages import SYSTEM_ACTOR
 from muster.identity import queries
 from muster.ingest.labels import MEASURE_LABELS, MSG_TYPE_LABELS, STATUS_LABELS
-from muster.response.pages import CATEGORY_LABELS
+from muster.response import queries as response_queries
+from muster.response.pages import (
+    CATEGORY_LABELS,
+    DECISION_LABELS,
+    LEVEL_LABELS,
+    ROLE_LABELS,
+)
+from muster.response.pages import STATUS_LABELS as INCIDENT_STATUS_LABELS
 from muster.web import i18n
 from muster.web.i18n import N_
 
 TEMPLATES: dict[str, str] = {
     "response.IncidentOpened": N_("%(department)s opened incident “%(title)s”"),
+    "response.IncidentStatusChanged": N_(
+        "%(actor)s marked incident “%(incident)s” %(status)s"
+    ),
+    "response.ResponseActivated": N_(
+        "%(actor)s activated %(plan)s at %(level)s for “%(incident)s”; "
+        "%(department)s leads"
+    ),
+    "response.ResponseLevelChanged": N_(
+        "Response to “%(incident)s” changed from %(from_level)s to %(level)s"
+    ),
+    "response.DepartmentMarkedUnresponsive": N_(
+        "%(department)s did not respond on “%(incident)s”"
+    ),
+    "response.ReportDueSet": N_("%(report)s on “%(incident)s” is due at %(due)s UTC"),
+    "response.ReportOverdue": N_("%(report)s on “%(incident)s” is overdue"),
+    "response.SituationReportSent": N_(
+        "%(department)s sent a situation report on “%(incident)s”"
+    ),
+    "response.TaskAssigned": N_("Task “%(task)s” was assigned to %(department)s"),
+    "response.TaskAcknowledged": N_("%(department)s acknowledged “%(task)s”"),
+    "response.TaskStarted": N_("%(department)s started “%(task)s”"),
+    "response.TaskCompleted": N_("%(department)s completed “%(task)s”"),
+    "response.TaskDeclined": N_("%(department)s declined “%(task)s”: %(reason)s"),
+    "response.TaskBlocked": N_("%(department)s is blocked on “%(task)s”: %(reason)s"),
+    "response.TaskReassigned": N_(
+        "“%(task)s” was moved from %(from_department)s to %(department)s: %(reason)s"
+    ),
+    "response.TaskSkipped": N_("“%(task)s” was skipped: %(reason)s"),
+    "response.ChecklistItemChecked": N_("The checklist of “%(task)s” was updated"),
+    "response.TaskOverdue": N_("“%(task)s” of %(department)s is overdue"),
+    "response.EscalationStepReached": N_(
+        "“%(task)s” is still unacknowledged: %(role)s of %(notify_department)s notified"
+    ),
+    "response.DecisionProposed": N_(
+        "%(actor)s proposed a joint decision: “%(decision)s”"
+    ),
+    "response.DecisionSigned": N_("%(department)s signed “%(decision)s”: %(position)s"),
+    "response.DecisionClosed": N_("Joint decision “%(decision)s”: %(outcome)s"),
+    "response.PlanRegistered": N_("Plan %(plan)s version %(version)s was registered"),
+    "response.EscalationChainSet": N_("The escalation chain of %(department)s was set"),
     "identity.DepartmentRegistered": N_("Department %(department)s joined Muster"),
     "identity.DepartmentUpdated": N_("Department %(department)s was updated"),
     "identity.UserRegistered": N_("%(name)s joined %(department)s"),
@@ -84,6 +132,8 @@ WITHOUT_DATASET: dict[str, str] = {
 }
 STILL_FAILS = N_("%(actor)s resubmitted a record of %(dataset)s; it still fails")
 MAX_REASON_CHARS = 120
+OPENED = "response.IncidentOpened"
+SYSTEM_ID = SYSTEM_ACTOR.id
 FALLBACK = N_("Event %(type)s was recorded")
 SIGN_IN_REASONS: dict[str, str] = {
     "wrong_password": N_("wrong password"),
@@ -123,6 +173,8 @@ class FeedItem:
             "recorded_at": self.envelope.recorded_at,
             "summary": self.summaries[language],
             "incident": incident,
+            "incident_id": self.envelope.data.get("incident_id"),
+            "departments": _departments_of(self.envelope.data),
         }
 
 
@@ -134,10 +186,15 @@ class Summarizer:
         self._departments: dict[str, queries.DepartmentView | None] = {}
         self._datasets: dict[str, catalog_queries.DatasetView | None] = {}
         self._users: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
+        self._tasks: dict[str, Translatable | None] = {}
 
     def item(self, conn: Connection, record: Recorded) -> FeedItem:
         """Summarise one recorded event."""
-        envelope = record.envelope
+        return self.envelope_item(conn, record.envelope)
+
+    def envelope_item(self, conn: Connection, envelope: Envelope) -> FeedItem:
+        """Summarise one event from its envelope."""
         if envelope.type.startswith("identity.Department"):
             self._departments.pop(str(envelope.data.get("code")), None)
         if envelope.type.startswith("catalog.Dataset"):
@@ -145,6 +202,8 @@ class Summarizer:
         params = self._params(conn, envelope)
         if envelope.type.startswith(("catalog.", "ingest.")):
             params.update(self._data_params(conn, envelope, actor=params["actor"]))
+        if envelope.type.startswith("response.") and envelope.type != OPENED:
+            params.update(self._response_params(conn, envelope))
         template = _template(envelope)
         summaries = {
             language: i18n.translate(language, template, **_localise(params, language))
@@ -155,6 +214,23 @@ class Summarizer:
             summaries=summaries,
             incident=self._incident(conn, envelope),
         )
+
+    def timeline(
+        self, conn: Connection, entries: list[response_queries.TimelineEntry]
+    ) -> list[Mapping[str, str]]:
+        """Summarise an incident's timeline entries in every language."""
+        result = []
+        for entry in entries:
+            envelope = Envelope(
+                seq=entry.seq, event_id="", type=entry.type, version=1,
+                stream_id="", stream_version=0, occurred_at=entry.at,
+                recorded_at=entry.at,
+                actor_kind="system" if entry.actor_id == SYSTEM_ID else "user",
+                actor_id=entry.actor_id, actor_department=entry.department,
+                data=entry.data, metadata={},
+            )  # fmt: skip
+            result.append(self.envelope_item(conn, envelope).summaries)
+        return result
 
     def _params(self, conn: Connection, envelope: Envelope) -> dict[str, object]:
         data = envelope.data
@@ -208,6 +284,88 @@ class Summarizer:
             params[name] = data.get(name, "")
         params["message_type"] = data.get("message_type", "")
         return params
+
+    def _response_params(
+        self, conn: Connection, envelope: Envelope
+    ) -> dict[str, object]:
+        """Return the parameters of response summaries (names in both languages)."""
+        data = envelope.data
+        department = (
+            data.get("department")
+            or data.get("to_department")
+            or data.get("lead_department")
+            or envelope.actor_department
+            or ""
+        )
+        params: dict[str, object] = {
+            "department": self._department(conn, str(department)),
+            "from_department": self._department(
+                conn, str(data.get("from_department", ""))
+            ),
+            "notify_department": self._department(
+                conn, str(data.get("notify_department", ""))
+            ),
+            "role": _label(ROLE_LABELS, data.get("notify_role")),
+            "status": _label(INCIDENT_STATUS_LABELS, data.get("to_status")),
+            "level": _label(LEVEL_LABELS, data.get("level") or data.get("to_level")),
+            "from_level": _label(LEVEL_LABELS, data.get("from_level")),
+            "position": _label(DECISION_LABELS, data.get("position")),
+            "outcome": _label(DECISION_LABELS, data.get("outcome")),
+            "reason": _shortened(str(data.get("reason", ""))),
+            "version": data.get("version", ""),
+            "due": str(data.get("due_at", ""))[11:16],
+            "incident": self._incident_title(conn, data.get("incident_id")),
+            "task": self._task_title(conn, data),
+            "decision": data.get("title") or self._decision_title(conn, data),
+            "plan": self._plan_name(conn, data.get("plan_code")),
+            "report": Translatable(
+                {
+                    language: str(
+                        data.get("name_zh" if language.startswith("zh") else "name_en")
+                        or data.get("obligation")
+                        or ""
+                    )
+                    for language in i18n.LANGUAGES
+                }
+            ),
+        }
+        return params
+
+    def _incident_title(self, conn: Connection, incident_id: object) -> str:
+        key = str(incident_id or "")
+        if key not in self._titles:
+            view = response_queries.get_incident(conn, key) if key else None
+            self._titles[key] = view.title if view else key
+        return self._titles[key]
+
+    def _task_title(self, conn: Connection, data: Mapping[str, Any]) -> object:
+        if "title_zh" in data:
+            return _bilingual(str(data["title_zh"]), str(data.get("title_en", "")))
+        task_id = str(data.get("task_id", ""))
+        if not task_id:
+            return ""
+        if task_id not in self._tasks:
+            view = response_queries.get_task(conn, task_id)
+            self._tasks[task_id] = (
+                _bilingual(view.title_zh, view.title_en) if view else None
+            )
+        return self._tasks[task_id] or task_id
+
+    def _decision_title(self, conn: Connection, data: Mapping[str, Any]) -> str:
+        decision_id = str(data.get("decision_id", ""))
+        incident_id = str(data.get("incident_id", ""))
+        for view in response_queries.incident_decisions(conn, incident_id):
+            if view.id == decision_id:
+                return view.title
+        return decision_id
+
+    def _plan_name(self, conn: Connection, code: object) -> object:
+        if not code:
+            return ""
+        for plan in response_queries.list_plans(conn):
+            if plan.code == code:
+                return _bilingual(plan.name_zh, plan.name_en)
+        return str(code)
 
     def _dataset(self, conn: Connection, code: str) -> Translatable:
         if code not in self._datasets:
@@ -275,6 +433,29 @@ def _template(envelope: Envelope) -> str:
     if envelope.type in WITHOUT_DATASET and not data.get("dataset_code"):
         return WITHOUT_DATASET[envelope.type]
     return TEMPLATES.get(envelope.type, FALLBACK)
+
+
+def _bilingual(zh: str, en: str) -> Translatable:
+    return Translatable(
+        {
+            language: zh if language.startswith("zh") else en
+            for language in i18n.LANGUAGES
+        }
+    )
+
+
+def _departments_of(data: Mapping[str, Any]) -> list[str]:
+    """Return the department codes an event concerns (for live page filters)."""
+    found: list[str] = []
+    for name in ("department", "lead_department", "to_department", "from_department"):
+        value = data.get(name)
+        if isinstance(value, str) and value and value not in found:
+            found.append(value)
+    for name in ("departments", "supporting_departments"):
+        for value in data.get(name) or ():
+            if isinstance(value, str) and value not in found:
+                found.append(value)
+    return found
 
 
 def _shortened(text: str) -> str:

@@ -124,7 +124,9 @@ def outcome_of(decision: Decision, *, expired: bool = False) -> str | None:
         case DecisionRule.MAJORITY | DecisionRule.VETO:
             if decision.rule is DecisionRule.VETO and objecting & set(decision.veto):
                 return "rejected"
-            veto_met = set(decision.veto) <= concur
+            veto_met = decision.rule is not DecisionRule.VETO or (
+                set(decision.veto) <= concur
+            )
             if 2 * len(concur) > total and veto_met:
                 return "approved"
             if 2 * (len(concur) + undecided) <= total:

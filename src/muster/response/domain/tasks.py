@@ -270,7 +270,10 @@ def check_item(task: Task, index: int, checked: bool, *, actor: Actor) -> list[E
 
 
 def overdue(task: Task) -> list[Event]:
-    """Record that a task passed its due time, unless it is closed or declined."""
+    """Record that a task passed its due time, unless it is done or skipped.
+
+    A declined task is still undone (it waits for reassignment), so it can be late.
+    """
     if task.overdue or task.status in CLOSED:
         return []
     return [
