@@ -102,6 +102,16 @@ class UnitOfWork:
         self, stream_id: str, events: Sequence[Event], *, expected_version: int
     ) -> list[Recorded]:
         """Append events to a stream whose current version must be expected_version."""
+        return self.append_many([(stream_id, events, expected_version)])
+
+    def append_many(
+        self, batches: Sequence[tuple[str, Sequence[Event], int]]
+    ) -> list[Recorded]:
+        """Append to several streams at once: (stream, events, expected version).
+
+        One chain-head read and one insert for all of them (a timer tick may touch
+        hundreds of task streams); projections then run event by event, in order.
+        """
         now = isoformat_utc(self.clock.now())
         new = [
             NewEvent(
@@ -115,6 +125,7 @@ class UnitOfWork:
                 actor_department=self.actor.department,
                 metadata=self.metadata,
             )
+            for stream_id, events, expected_version in batches
             for index, event in enumerate(events, start=1)
         ]
         recorded = self.context.store.append(self.conn, new, recorded_at=now)
@@ -122,7 +133,7 @@ class UnitOfWork:
             for projection in self.context.projections:
                 if projection.project(item.event, item.envelope, self.conn):
                     self._touched[projection.name] = item.envelope.seq
-        self.new_events.extend(events)
+        self.new_events.extend(item.event for item in recorded)
         self.recorded.extend(recorded)
         return recorded
 

@@ -37,7 +37,8 @@ class _Tick:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self.versions: dict[str, int] = {}
+        self.pending: dict[str, list[Event]] = {}
+        self.base: dict[str, int] = {}
         self.chains = {
             row.department: escalation.chain_from_data(
                 row.department, json.loads(row.steps), row.repeat, row.repeat_after
@@ -76,15 +77,29 @@ class _Tick:
         return self.holders[key]
 
     def append(self, stream: str, events: Sequence[Event]) -> None:
+        """Queue events for a stream; ``flush`` appends every stream at once."""
         if not events:
             return
-        version = self.versions.get(stream)
-        if version is None:
+        if stream not in self.pending:
             version = self.known.get(stream)
-        if version is None:
-            version = self.uow.stream_version(stream)
-        self.uow.append(stream, events, expected_version=version)
-        self.versions[stream] = version + len(events)
+            if version is None:
+                version = self.uow.stream_version(stream)
+            self.base[stream] = version
+            self.pending[stream] = []
+        self.pending[stream].extend(events)
+
+    def queued(self, stream: str) -> list[Event]:
+        """Events this tick has queued for a stream so far."""
+        return self.pending.get(stream, [])
+
+    def flush(self) -> None:
+        """Append everything queued: one chain-head read, one insert."""
+        self.uow.append_many(
+            [
+                (stream, events, self.base[stream])
+                for stream, events in self.pending.items()
+            ]
+        )
 
 
 def handle_run_timers(command: RunTimers, uow: UnitOfWork) -> int:
@@ -108,6 +123,7 @@ def handle_run_timers(command: RunTimers, uow: UnitOfWork) -> int:
         fired = 0
         for timer in due:
             fired += _fire(tick, timer, task_rows)
+        tick.flush()
         uow.commit()
     return fired
 
@@ -120,16 +136,8 @@ def _fire(tick: _Tick, timer: Any, task_rows: dict[str, Any]) -> int:
         stream = f"task-{row.id}"
         tick.known[stream] = int(row.version)
         task = task_from_row(row)
-        if stream in tick.versions:  # both timers of one task fire in this tick
-            task = (
-                domain.fold(
-                    item.event
-                    for item in tick.uow.context.store.read_stream(
-                        tick.uow.conn, stream
-                    )
-                )
-                or task
-            )
+        for event in tick.queued(stream):  # both timers of a task fire this tick
+            task = domain.evolve(task, event) or task
         if timer.kind == "due":
             events = domain.overdue(task)
             tick.append(stream, events)
