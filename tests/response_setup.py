@@ -29,6 +29,7 @@ FLOOD_PLAN: dict[str, Any] = {
     "levels": [
         {
             "level": "L4",
+            "activation": [{"attribute": "rain_24h_mm", "op": "gte", "value": 50}],
             "lead_department": "WATER",
             "supporting": [
                 {"department": "TRANSPORT", "responsibility_zh": "交通管制",
@@ -61,6 +62,7 @@ FLOOD_PLAN: dict[str, Any] = {
         },
         {
             "level": "L2",
+            "activation": [{"attribute": "rain_24h_mm", "op": "gte", "value": 250}],
             "lead_department": "EMB",
             "supporting": [
                 {"department": "WATER", "responsibility_zh": "排涝",

@@ -321,6 +321,40 @@ class TestReports:
         assert "Say what happened." in response.text
 
 
+class TestFacts:
+    def test_a_recorded_fact_makes_the_plan_suggest_a_level(
+        self, web: WebClient, muster: Muster, world: World
+    ) -> None:
+        """Given an incident, when the duty officer records 24-hour rain of 300 mm,
+        the page shows the fact and the plan's suggested level II."""
+        incident_id = flood_incident(muster, world, activate=False)
+        web.sign_in("e.duty")
+
+        response = web.post_form(
+            f"/incidents/{incident_id}/facts", {"name": "rain_24h_mm", "value": "300"}
+        )
+
+        assert response.status_code == 303
+        page = web.get(response.headers["location"])
+        assert 'data-fact="rain_24h_mm">300<' in page.text
+        assert (
+            'data-suggested-plan="FLOOD_URBAN" data-suggested-level="L2"' in page.text
+        )
+
+    def test_a_bad_fact_name_is_refused_on_the_page(
+        self, web: WebClient, muster: Muster, world: World
+    ) -> None:
+        """A fact name with spaces shows the page again with the reason."""
+        incident_id = flood_incident(muster, world, activate=False)
+        web.sign_in("e.duty")
+
+        response = web.post_form(
+            f"/incidents/{incident_id}/facts", {"name": "Rain mm", "value": "3"}
+        )
+
+        assert response.status_code == 422
+
+
 def test_nav_links_to_the_inbox(web: WebClient) -> None:
     """Every signed-in page links to the inbox."""
     web.sign_in("t.duty")

@@ -10,7 +10,7 @@ import pytest
 
 from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
-from muster.core.errors import ConcurrencyConflict, PermissionDenied
+from muster.core.errors import ConcurrencyConflict, PermissionDenied, ValidationFailed
 from muster.core.messages import SYSTEM_ACTOR
 from muster.response import queries
 from muster.response.domain.commands import (
@@ -18,6 +18,7 @@ from muster.response.domain.commands import (
     ActOnTask,
     ChangeResponseLevel,
     ProposeDecision,
+    RecordIncidentFacts,
     RunTimers,
     SendSituationReport,
     SignDecision,
@@ -429,3 +430,48 @@ class TestReports:
         assert (report.overdue_count, report.sent_count) == (1, 1)
         assert report.due_at is not None
         assert report.due_at.startswith("2026-07-01T10:31:00")
+
+
+class TestFacts:
+    def test_facts_drive_the_plan_suggestion_and_are_merged(
+        self, sim: Muster, world: World
+    ) -> None:
+        """Given an incident, when facts are recorded, they merge and a repeat of the
+        same facts records nothing."""
+        incident_id = flood_incident(sim, world, activate=False)
+
+        first = sim.bus.handle(
+            RecordIncidentFacts(incident_id=incident_id, facts={"rain_24h_mm": "120"}),
+            world.emb_duty,
+        )
+        again = sim.bus.handle(
+            RecordIncidentFacts(incident_id=incident_id, facts={"rain_24h_mm": 120}),
+            world.emb_duty,
+        )
+        sim.bus.handle(
+            RecordIncidentFacts(incident_id=incident_id, facts={"deaths": 0}),
+            world.commander,
+        )
+
+        assert (first, again) == ("changed", "unchanged")
+        with sim.engine.connect() as conn:
+            incident = queries.get_incident(conn, incident_id)
+        assert incident is not None
+        assert incident.facts == {"rain_24h_mm": 120, "deaths": 0}
+
+    def test_bad_fact_names_and_observers_are_refused(
+        self, sim: Muster, world: World
+    ) -> None:
+        """A fact name must be snake_case; an observer may not record facts."""
+        incident_id = flood_incident(sim, world, activate=False)
+
+        with pytest.raises(ValidationFailed, match="lower-case"):
+            sim.bus.handle(
+                RecordIncidentFacts(incident_id=incident_id, facts={"Rain mm": 1}),
+                world.commander,
+            )
+        with pytest.raises(PermissionDenied):
+            sim.bus.handle(
+                RecordIncidentFacts(incident_id=incident_id, facts={"deaths": 1}),
+                world.transport_head,
+            )

@@ -29,6 +29,7 @@ from muster.response.domain.commands import (
     OpenIncident,
     ProposeDecision,
     ReassignTask,
+    RecordIncidentFacts,
     SendSituationReport,
     SignDecision,
     SkipTask,
@@ -37,6 +38,7 @@ from muster.response.schemas import (
     ActivationIn,
     ChecklistIn,
     DecisionIn,
+    FactsIn,
     IncidentCreated,
     IncidentIn,
     IncidentOut,
@@ -130,6 +132,15 @@ async def change_status(
         reason=body.reason,
         type_code=body.type_code,
     )
+    return await _handle(muster, command, actor)
+
+
+@v1.post("/incidents/{incident_id}/facts", response_model=Outcome)
+async def record_facts(
+    incident_id: str, body: FactsIn, actor: CurrentActor, muster: MusterDep
+) -> Outcome:
+    """Record facts that plans' activation conditions read: changed or unchanged."""
+    command = RecordIncidentFacts(incident_id=incident_id, facts=dict(body.facts))
     return await _handle(muster, command, actor)
 
 

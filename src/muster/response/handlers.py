@@ -24,6 +24,7 @@ from muster.response.domain.commands import (
     ChangeResponseLevel,
     OpenIncident,
     ProposeDecision,
+    RecordIncidentFacts,
     RegisterPlan,
     SendSituationReport,
     SetEscalationChain,
@@ -43,6 +44,7 @@ from muster.response.domain.model import (
     IncidentStatus,
     change_status,
     open_incident,
+    record_facts,
 )
 from muster.response.domain.plans import plan_from_document
 from muster.response.loading import (
@@ -174,6 +176,18 @@ def handle_change_status(command: ChangeIncidentStatus, uow: UnitOfWork) -> str:
         uow.append(f"incident-{incident.id}", events, expected_version=incident.version)
         uow.commit()
     return command.to_status
+
+
+def handle_record_facts(command: RecordIncidentFacts, uow: UnitOfWork) -> str:
+    """Record incident facts: changed / unchanged."""
+    with uow:
+        incident = load_incident(uow, command.incident_id)
+        events = record_facts(incident, command.facts, actor=uow.actor)
+        if not events:
+            return "unchanged"
+        uow.append(f"incident-{incident.id}", events, expected_version=incident.version)
+        uow.commit()
+    return "changed"
 
 
 def handle_activate_plan(command: ActivatePlan, uow: UnitOfWork) -> str:
@@ -357,6 +371,7 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     RegisterPlan: handle_register_plan,
     SetEscalationChain: handle_set_chain,
     ChangeIncidentStatus: handle_change_status,
+    RecordIncidentFacts: handle_record_facts,
     ActivatePlan: handle_activate_plan,
     ChangeResponseLevel: handle_change_level,
     ProposeDecision: handle_propose_decision,

@@ -24,6 +24,7 @@ from muster.response.domain.commands import (
     ChangeResponseLevel,
     ProposeDecision,
     ReassignTask,
+    RecordIncidentFacts,
     SignDecision,
     SkipTask,
 )
@@ -75,6 +76,8 @@ def incident_context(page: Page, incident_id: str) -> dict[str, Any]:
         "incident": view.incident,
         "departments": departments,
         "plans": plans,
+        "suggestions": views.suggestions(plans, view.incident.facts),
+        "facts": sorted((view.incident.facts or {}).items()),
         "levels": LEVELS,
         "labels": labels(page),
         "next_statuses": NEXT_STATUSES.get(view.incident.status, ()),
@@ -169,6 +172,19 @@ async def change_status(
         incident_id=incident_id, to_status=to_status, reason=reason
     )
     return await run_form_command(page, incident_id, command, notice="status")
+
+
+@router.post("/incidents/{incident_id}/facts")
+async def record_facts(
+    incident_id: str, page: SignedInPage, name: Text = "", value: Text = ""
+) -> Response:
+    """Record one fact (a name and a number or short text) about the incident."""
+    command = RecordIncidentFacts(
+        incident_id=incident_id, facts={name.strip(): value.strip()}
+    )
+    return await run_form_command(
+        page, incident_id, command, notice="facts", values={"fact_name": name}
+    )
 
 
 @router.post("/incidents/{incident_id}/activation")

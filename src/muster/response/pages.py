@@ -90,6 +90,7 @@ NOTICES: dict[str, str] = {
     "signed": N_("Your department's position was recorded."),
     "task": N_("The task was updated."),
     "report": N_("The situation report was sent."),
+    "facts": N_("The fact was recorded."),
 }
 NUMBER_EXPECTED = N_("Enter a number, for example 28.19.")
 # Domain validation names "location" for both coordinates; the form shows it twice.

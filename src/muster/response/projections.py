@@ -7,9 +7,10 @@ every pending escalation where the log left it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from muster.core.eventlog.projections import ProjectionSet, Projector
@@ -111,6 +112,19 @@ def on_status_changed(
     _update_incident(conn, event.incident_id, updated_at=envelope.recorded_at, **values)
     if event.to_status == "closed":
         conn.execute(delete(timers).where(timers.c.incident_id == event.incident_id))
+
+
+def on_facts_recorded(
+    event: ev.IncidentFactsRecorded, envelope: Envelope, conn: Connection
+) -> None:
+    """Merge the recorded facts into the incident's."""
+    row = conn.execute(
+        select(incidents.c.facts).where(incidents.c.id == event.incident_id)
+    ).first()
+    facts = {**json.loads(row[0] if row is not None else "{}"), **event.facts}
+    _update_incident(
+        conn, event.incident_id, facts=_json(facts), updated_at=envelope.recorded_at
+    )
 
 
 def on_response_activated(
@@ -264,6 +278,7 @@ def _projectors() -> dict[type[Event], list[Projector]]:
         ev.EscalationChainSet: [on_chain_set],
         ev.IncidentOpened: [on_incident_opened],
         ev.IncidentStatusChanged: [on_status_changed],
+        ev.IncidentFactsRecorded: [on_facts_recorded],
         ev.ResponseActivated: [on_response_activated],
         ev.ResponseLevelChanged: [on_level_changed],
         ev.DepartmentMarkedUnresponsive: [on_unresponsive],

@@ -44,6 +44,7 @@ class IncidentView:
     supporting_departments: tuple[str, ...] = ()
     command_roles: dict[str, str] | None = None
     updated_at: str | None = None
+    facts: dict[str, Any] | None = None
 
 
 def _incident(row: Any) -> IncidentView:
@@ -52,6 +53,7 @@ def _incident(row: Any) -> IncidentView:
         json.loads(values["supporting_departments"])
     )
     values["command_roles"] = json.loads(values["command_roles"])
+    values["facts"] = json.loads(values["facts"])
     return IncidentView(**values)
 
 

@@ -30,6 +30,7 @@ incidents = Table(
     Column("supporting_departments", Text, nullable=False, server_default="[]"),
     Column("command_roles", Text, nullable=False, server_default="{}"),
     Column("updated_at", Text, nullable=True),
+    Column("facts", Text, nullable=False, server_default="{}"),
 )
 
 plans = Table(

@@ -82,6 +82,12 @@ class StatusIn(_In):
     type_code: str | None = None
 
 
+class FactsIn(_In):
+    """Facts about an incident, by name: numbers or short texts (rain_24h_mm: 120)."""
+
+    facts: dict[str, float | int | str] = Field(min_length=1, max_length=40)
+
+
 class ActivationIn(_In):
     """Activate a plan for an incident at a response level (L1-L4 or I-IV)."""
 
@@ -257,6 +263,7 @@ class ResponseOut(IncidentOut):
     lead_department: str | None
     supporting_departments: list[str]
     command_roles: dict[str, str]
+    facts: dict[str, float | int | str]
     tasks: list[TaskOut]
     decisions: list[DecisionOut]
     report_clocks: list[ReportClockOut]
@@ -274,6 +281,7 @@ class ResponseOut(IncidentOut):
             lead_department=incident.lead_department,
             supporting_departments=list(incident.supporting_departments),
             command_roles=dict(incident.command_roles or {}),
+            facts=dict(incident.facts or {}),
             tasks=[TaskOut.of(task) for task in view.tasks],
             decisions=[DecisionOut.of(item) for item in view.decisions],
             report_clocks=[
@@ -315,6 +323,7 @@ __all__ = [
     "ChecklistIn",
     "DecisionIn",
     "DecisionOut",
+    "FactsIn",
     "IncidentCreated",
     "IncidentIn",
     "IncidentOut",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from muster.response import queries
+from muster.response.domain.plans import plan_from_document, suggested_level
 from muster.response.read_models import sitreps
 
 LEVEL_ORDER = ("L1", "L2", "L3", "L4")
@@ -72,16 +73,40 @@ def get_plan(conn: Connection, code: str | None) -> queries.PlanSummary | None:
 def plans_for_type(
     plans: list[queries.PlanSummary], type_code: str | None
 ) -> list[queries.PlanSummary]:
-    """Return the plans covering an incident type (same major class), else all."""
+    """Return the plans covering an incident type (the rule activation applies)."""
     if not type_code:
         return plans
-    exact = [plan for plan in plans if type_code in plan.categories]
-    if exact:
-        return exact
-    major = [
-        plan for plan in plans if any(c[:2] == type_code[:2] for c in plan.categories)
+    return [
+        plan for plan in plans if plan_from_document(plan.document).covers(type_code)
     ]
-    return major or plans
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """The level a plan's activation conditions suggest for an incident's facts."""
+
+    plan_code: str
+    level: str
+    conditions: tuple[str, ...]
+
+
+def suggestions(
+    plans: list[queries.PlanSummary], facts: dict[str, Any] | None
+) -> list[Suggestion]:
+    """Per plan, the highest level whose activation conditions all hold."""
+    found: list[Suggestion] = []
+    for summary in plans:
+        plan = plan_from_document(summary.document)
+        level = suggested_level(plan, facts or {})
+        if level is None:
+            continue
+        definition = plan.level(level)
+        conditions = tuple(
+            f"{item.attribute} {item.op} {item.value}"
+            for item in (definition.conditions if definition else ())
+        )
+        found.append(Suggestion(summary.code, level.value, conditions))
+    return found
 
 
 def responsibilities(

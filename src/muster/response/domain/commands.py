@@ -49,6 +49,14 @@ class ChangeIncidentStatus(Command):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RecordIncidentFacts(Command):
+    """Record facts about an incident (numbers or short texts by name)."""
+
+    incident_id: str
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ActivatePlan(Command):
     """Activate a plan for an incident at a response level (idempotent)."""
 

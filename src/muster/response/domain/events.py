@@ -66,6 +66,16 @@ class IncidentStatusChanged(Event):
     type_code: str | None = None
 
 
+@event_type("response.IncidentFactsRecorded", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IncidentFactsRecorded(Event):
+    """Facts about an incident were recorded (rain_24h_mm, deaths, …): plans' level
+    activation conditions are evaluated on them."""
+
+    incident_id: str
+    facts: dict[str, Any]
+
+
 @event_type("response.ResponseActivated", version=1)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResponseActivated(Event):
@@ -343,6 +353,7 @@ __all__ = [
     "DepartmentMarkedUnresponsive",
     "EscalationChainSet",
     "EscalationStepReached",
+    "IncidentFactsRecorded",
     "IncidentOpened",
     "IncidentStatusChanged",
     "PlanRegistered",

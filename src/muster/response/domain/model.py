@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from muster.core.errors import PermissionDenied, ValidationFailed
 from muster.core.messages import Actor, Event
 from muster.response.domain.errors import Conflict
 from muster.response.domain.events import (
+    IncidentFactsRecorded,
     IncidentOpened,
     IncidentStatusChanged,
     ResponseActivated,
@@ -142,6 +144,7 @@ class Incident:
     plan_code: str | None = None
     plan_version: int | None = None
     level: ResponseLevel | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
     version: int = 0
 
 
@@ -176,6 +179,8 @@ def evolve_incident(incident: Incident | None, event: Event) -> Incident | None:
             )
         case ResponseLevelChanged(to_level=level):
             return replace(incident, level=ResponseLevel(level))
+        case IncidentFactsRecorded():
+            return replace(incident, facts={**incident.facts, **event.facts})
     return incident
 
 
@@ -231,6 +236,60 @@ def change_status(
 
 
 _TYPE_CODE = re.compile(r"1[1-4][0A-Z]\d\d")
+_FACT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_FACTS = 40
+MAX_FACT_TEXT = 200
+
+
+def record_facts(
+    incident: Incident, facts: Mapping[str, Any], *, actor: Actor
+) -> list[Event]:
+    """Record facts that plans' activation conditions read; nothing if unchanged."""
+    if not actor.has_role("commander", "duty_officer", "admin", "connector"):
+        raise PermissionDenied(
+            "recording incident facts needs the commander or duty officer role",
+            action="record incident facts",
+        )
+    if incident.status is IncidentStatus.CLOSED:
+        raise Conflict("the incident is closed", detail={"incident_id": incident.id})
+    if not facts:
+        raise ValidationFailed("give at least one fact", field="facts")
+    clean: dict[str, Any] = {}
+    for name, value in facts.items():
+        if not isinstance(name, str) or not _FACT_NAME.fullmatch(name):
+            raise ValidationFailed(
+                f"fact name {str(name)[:40]!r}: use lower-case letters, digits, _",
+                field="facts",
+            )
+        clean[name] = _fact_value(name, value)
+    if len({**incident.facts, **clean}) > MAX_FACTS:
+        raise ValidationFailed(
+            f"an incident has at most {MAX_FACTS} facts", field="facts"
+        )
+    changed = {k: v for k, v in clean.items() if incident.facts.get(k) != v}
+    if not changed:
+        return []
+    return [IncidentFactsRecorded(incident_id=incident.id, facts=changed)]
+
+
+def _fact_value(name: str, value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise ValidationFailed(f"fact {name} needs a number or a text", field="facts")
+    if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationFailed(f"fact {name} is not a finite number", field="facts")
+        return int(value) if float(value).is_integer() else float(value)
+    text = str(value).strip()
+    try:
+        return _fact_value(name, float(text))
+    except (ValueError, ValidationFailed):
+        pass
+    if not text or len(text) > MAX_FACT_TEXT:
+        raise ValidationFailed(
+            f"fact {name} must be a number or 1-{MAX_FACT_TEXT} characters",
+            field="facts",
+        )
+    return text
 
 
 def check_type_code(code: str, category: Category) -> None:
@@ -256,4 +315,5 @@ __all__ = [
     "evolve_incident",
     "fold_incident",
     "open_incident",
+    "record_facts",
 ]
