@@ -355,6 +355,46 @@ class TestFacts:
         assert response.status_code == 422
 
 
+class TestEventTypes:
+    def test_an_incident_opened_with_a_type_is_offered_the_covering_plan(
+        self, web: WebClient, muster: Muster, world: World
+    ) -> None:
+        """Given the new-incident form with type 11A51 (flash flood), the incident
+        page offers the flood plan, which covers 11A00."""
+        web.sign_in("commander")
+
+        response = web.post_form(
+            "/incidents",
+            {"title": "山洪", "category": "NATURAL_DISASTER", "latitude": "28.2",
+             "longitude": "112.9", "type_code": "11A51"},
+        )  # fmt: skip
+
+        assert response.status_code == 303
+        page = web.get(response.headers["location"]).text
+        assert '<option value="FLOOD_URBAN">' in page
+
+    def test_verifying_sets_the_type_and_unlocks_the_plan(
+        self, web: WebClient, muster: Muster, world: World
+    ) -> None:
+        """Given an incident opened without a type, verifying it as 11B00
+        (meteorological) lets the commander choose the flood plan."""
+        web.sign_in("commander")
+        opened = web.post_form(
+            "/incidents",
+            {"title": "暴雨", "category": "NATURAL_DISASTER", "latitude": "28.2",
+             "longitude": "112.9"},
+        )  # fmt: skip
+        incident = opened.headers["location"]
+        assert '<option value="FLOOD_URBAN">' not in web.get(incident).text
+
+        verified = web.post_form(
+            incident + "/status", {"to_status": "verified", "type_code": "11B00"}
+        )
+
+        assert verified.status_code == 303
+        assert '<option value="FLOOD_URBAN">' in web.get(incident).text
+
+
 def test_nav_links_to_the_inbox(web: WebClient) -> None:
     """Every signed-in page links to the inbox."""
     web.sign_in("t.duty")

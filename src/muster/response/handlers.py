@@ -352,7 +352,8 @@ def handle_send_sitrep(command: SendSituationReport, uow: UnitOfWork) -> str:
                     field="obligation",
                 )
             recipient = recipient or row.recipient
-            if row.follow_up_minutes:
+            # A closed incident's final report restarts no clock (its timers went).
+            if row.follow_up_minutes and incident.status is not IncidentStatus.CLOSED:
                 next_due = clocked(uow).after(row.follow_up_minutes)
         events.append(
             SituationReportSent(

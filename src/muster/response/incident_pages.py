@@ -28,6 +28,7 @@ from muster.response.domain.commands import (
     SignDecision,
     SkipTask,
 )
+from muster.response.domain.event_types import types_of_category
 from muster.response.pages import (
     department_names,
     labels,
@@ -78,6 +79,10 @@ def incident_context(page: Page, incident_id: str) -> dict[str, Any]:
         "plans": plans,
         "suggestions": views.suggestions(plans, view.incident.facts),
         "facts": sorted((view.incident.facts or {}).items()),
+        "type_choices": [
+            (item.code, item.name(page.language))
+            for item in types_of_category(view.incident.category)
+        ],
         "levels": LEVELS,
         "labels": labels(page),
         "next_statuses": NEXT_STATUSES.get(view.incident.status, ()),
@@ -165,11 +170,18 @@ async def run_form_command(
 
 @router.post("/incidents/{incident_id}/status")
 async def change_status(
-    incident_id: str, page: SignedInPage, to_status: Text = "", reason: Text = ""
+    incident_id: str,
+    page: SignedInPage,
+    to_status: Text = "",
+    reason: Text = "",
+    type_code: Text = "",
 ) -> Response:
-    """Verify, recover, resume or close the incident."""
+    """Verify (setting the incident's type), recover, resume or close the incident."""
     command = ChangeIncidentStatus(
-        incident_id=incident_id, to_status=to_status, reason=reason
+        incident_id=incident_id,
+        to_status=to_status,
+        reason=reason,
+        type_code=type_code.strip() or None,
     )
     return await run_form_command(page, incident_id, command, notice="status")
 

@@ -15,6 +15,7 @@ from muster.core.messages import registered_event_types
 from muster.identity import queries as identity_queries
 from muster.response import queries
 from muster.response.domain.commands import OpenIncident
+from muster.response.domain.event_types import types_of_category
 from muster.response.domain.model import Category
 from muster.web.errors import message_for
 from muster.web.i18n import N_
@@ -133,6 +134,7 @@ async def open_incident(
     latitude: Text = "",
     longitude: Text = "",
     description: Text = "",
+    type_code: Text = "",
 ) -> Response:
     """Open an incident from the form; on bad input show the form again."""
     assert page.user is not None  # noqa: S101 - SignedInPage guarantees it
@@ -142,6 +144,7 @@ async def open_incident(
         "latitude": latitude,
         "longitude": longitude,
         "description": description,
+        "type_code": type_code,
     }
     coordinates, errors = _coordinates(page, latitude, longitude)
     if coordinates is None:
@@ -152,6 +155,7 @@ async def open_incident(
         latitude=coordinates[0],
         longitude=coordinates[1],
         description=description,
+        type_code=type_code.strip() or None,
     )
     try:
         incident_id = await run_in_threadpool(
@@ -193,7 +197,23 @@ def _render_form(
         values=values,
         errors=errors,
         categories=_category_labels(page),
+        type_groups=type_groups(page),
     )
+
+
+def type_groups(page: Page) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The GB/T 35561 types grouped by category, named in the page's language."""
+    labels = _category_labels(page)
+    return [
+        (
+            labels[category],
+            [
+                (item.code, item.name(page.language))
+                for item in types_of_category(category)
+            ],
+        )
+        for category in labels
+    ]
 
 
 def _category_labels(page: Page) -> dict[str, str]:

@@ -17,6 +17,7 @@ from muster.core.eventlog.projections import ProjectionSet, Projector
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event, event_to_data
 from muster.response.domain import events as ev
+from muster.response.domain.model import root_code
 from muster.response.projection_rows import clear_timer as _clear_timer
 from muster.response.projection_rows import set_timer as _set_timer
 from muster.response.projection_rows import to_json as _json
@@ -92,7 +93,7 @@ def on_incident_opened(
             "reporting_department": event.reporting_department,
             "opened_at": envelope.recorded_at,
             "opened_by": envelope.actor_id,
-            "type_code": event.type_code,
+            "type_code": event.type_code or root_code(event.category),
             "updated_at": envelope.recorded_at,
         },
     )

@@ -126,6 +126,9 @@ def handle_reassign_task(command: ReassignTask, uow: UnitOfWork) -> str:
     """Move a task to another department; return that department."""
     with uow:
         task = load_task(uow, command.task_id)
+        if load_incident(uow, task.incident_id).status is IncidentStatus.CLOSED:
+            # A new acknowledgement deadline would escalate a finished response.
+            raise Conflict("the incident is closed", detail={"task_id": task.id})
         if identity_queries.get_department(uow.conn, command.to_department) is None:
             raise ValidationFailed(
                 f"department {command.to_department} does not exist",

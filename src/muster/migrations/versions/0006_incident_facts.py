@@ -24,6 +24,14 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    # Incidents opened without a type get their category's GB/T 35561 root code, as
+    # the projection now records it.
+    op.execute(
+        "UPDATE response_incidents SET type_code = CASE category"
+        " WHEN 'NATURAL_DISASTER' THEN '11000' WHEN 'ACCIDENT_DISASTER' THEN '12000'"
+        " WHEN 'PUBLIC_HEALTH' THEN '13000' WHEN 'SOCIAL_SECURITY' THEN '14000'"
+        " ELSE '10000' END WHERE type_code IS NULL"
+    )
 
 
 def downgrade() -> None:

@@ -151,7 +151,7 @@ class Incident:
 def evolve_incident(incident: Incident | None, event: Event) -> Incident | None:
     """Apply one event of an incident stream."""
     if isinstance(event, IncidentOpened):
-        code = event.type_code or ROOT_CODES.get(Category(event.category), "10000")
+        code = event.type_code or root_code(event.category)
         return Incident(
             id=event.incident_id,
             category=event.category,
@@ -182,6 +182,14 @@ def evolve_incident(incident: Incident | None, event: Event) -> Incident | None:
         case IncidentFactsRecorded():
             return replace(incident, facts={**incident.facts, **event.facts})
     return incident
+
+
+def root_code(category: str) -> str:
+    """Return the GB/T 35561 root code of a category name ("10000" if unknown)."""
+    try:
+        return ROOT_CODES[Category(category)]
+    except ValueError:
+        return "10000"
 
 
 def fold_incident(events: Iterable[Event]) -> Incident | None:
@@ -316,4 +324,5 @@ __all__ = [
     "fold_incident",
     "open_incident",
     "record_facts",
+    "root_code",
 ]
