@@ -56,11 +56,17 @@ def demo(
     else:
         typer.echo(
             f"Loaded the demo pack into {data_dir}: "
-            f"{summary.departments.created} departments, {summary.users.created} users."
+            f"{summary.departments.created} departments, {summary.users.created} users, "
+            f"{summary.datasets.created} datasets, {summary.plans.created} plans."
         )
     print_sign_ins(pack)
     address = f"http://127.0.0.1:{port}"
     typer.echo(f"Open {address} and sign in with any account above.")
+    typer.echo(
+        "Try it: sign in as commander, open an incident of type 11A00 (flood), "
+        "activate the plan FLOOD_URBAN, then sign in as transport.duty in another "
+        "browser and open the Inbox."
+    )
     if no_serve:
         return
     run_web_server(settings, host="127.0.0.1", port=port, workers=1)
