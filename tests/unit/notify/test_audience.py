@@ -12,6 +12,7 @@ from muster.response.domain.events import (
     EscalationStepReached,
     IncidentOpened,
     ReportOverdue,
+    SituationReportSent,
     TaskAssigned,
 )
 
@@ -133,6 +134,36 @@ class TestNoticesFor:
         notices = notices_for(event, CAUSE, DIRECTORY)
 
         assert _targets(notices) == {("boss", Channel.IN_APP)}
+
+    def test_a_report_to_a_department_goes_to_its_duty_officer_and_head(
+        self,
+    ) -> None:
+        """Given a report sent to TRANSPORT, its duty officer and head are told (and
+        its webhook)."""
+        event = SituationReportSent(
+            incident_id="i1", report_id="r1", obligation="initial",
+            department="WATER", recipient="TRANSPORT",
+            content={"what": "积水", "measures": "泵站开启"}, next_due_at=None,
+        )  # fmt: skip
+
+        notices = notices_for(event, CAUSE, DIRECTORY)
+
+        assert _targets(notices) == {
+            ("t.duty", Channel.IN_APP), ("t.duty", Channel.EMAIL),
+            ("t.head", Channel.IN_APP), ("TRANSPORT", Channel.WEBHOOK),
+        }  # fmt: skip
+        assert "积水" in notices[0].body_zh
+
+    def test_a_report_to_an_outside_body_goes_to_the_commanders(self) -> None:
+        """Given a report to "City government" (no department), commanders see it."""
+        event = SituationReportSent(
+            incident_id="i1", report_id="r1", obligation=None, department="WATER",
+            recipient="City government", content={"what": "x"}, next_due_at=None,
+        )  # fmt: skip
+
+        assert _targets(notices_for(event, CAUSE, DIRECTORY)) == {
+            ("boss", Channel.IN_APP)
+        }
 
     def test_other_events_notify_nobody(self) -> None:
         """Given an event outside the mapping, when mapped, then no notice."""

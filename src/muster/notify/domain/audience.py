@@ -207,7 +207,29 @@ def _message(event: Event, directory: Directory) -> _Message | None:
             )
         case response.ResponseActivated() | response.ResponseLevelChanged():
             return _level_message(event, directory)
+        case response.SituationReportSent():
+            return _report_message(event, directory)
     return None
+
+
+def _report_message(
+    event: response.SituationReportSent, directory: Directory
+) -> _Message:
+    """A sent report goes to its recipient department's duty officers and head (the
+    recipient may be a department code), else to the commanders."""
+    addressed = _holders(directory, [event.recipient], DUTY_OFFICER, HEAD)
+    users = addressed or directory.users_with_role(COMMANDER)
+    what = event.content.get("what", "")
+    measures = event.content.get("measures", "")
+    return _Message(
+        users=tuple(users),
+        departments=(event.recipient,) if addressed else (),
+        subject_zh=f"信息报告：{event.department} 报 {event.recipient}",
+        subject_en=f"Situation report from {event.department} to {event.recipient}",
+        body_zh=f"事件情况：{what}\n已采取措施：{measures}",
+        body_en=f"What happened: {what}\nMeasures taken: {measures}",
+        incident_id=event.incident_id,
+    )
 
 
 def _level_message(
