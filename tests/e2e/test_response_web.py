@@ -355,6 +355,31 @@ class TestFacts:
         assert response.status_code == 422
 
 
+class TestDecisionPoints:
+    def test_proposing_the_plans_decision_point_takes_its_departments_and_rule(
+        self, web: WebClient, muster: Muster, world: World
+    ) -> None:
+        """Given an active plan, when the commander proposes its decision point
+        "raise_l2" with an evidence link, the decision names the plan's departments,
+        rule and level, and shows the link."""
+        incident_id = flood_incident(muster, world)
+        web.sign_in("commander")
+
+        response = web.post_form(
+            f"/incidents/{incident_id}/decisions",
+            {"decision_key": "raise_l2", "evidence": "https://met.example/radar/1\n"},
+        )
+
+        assert response.status_code == 303
+        with muster.engine.connect() as conn:
+            (decision,) = queries.incident_decisions(conn, incident_id)
+        assert decision.departments == ("EMB", "WATER", "TRANSPORT")
+        assert (decision.rule, decision.raises_to) == ("all", "L2")
+        assert decision.evidence == ("https://met.example/radar/1",)
+        page = web.get(f"/incidents/{incident_id}").text
+        assert 'href="https://met.example/radar/1"' in page
+
+
 class TestEventTypes:
     def test_an_incident_opened_with_a_type_is_offered_the_covering_plan(
         self, web: WebClient, muster: Muster, world: World

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -40,6 +41,7 @@ from muster.response.domain.events import (
     SituationReportSent,
 )
 from muster.response.domain.model import (
+    Incident,
     IncidentDraft,
     IncidentStatus,
     change_status,
@@ -240,12 +242,19 @@ def handle_propose_decision(command: ProposeDecision, uow: UnitOfWork) -> str:
                 "proposing a joint decision needs the commander role",
                 action="propose decision",
             )
+        command = _from_decision_point(uow, incident, command)
         rule = dec.check_proposal(
             departments=command.departments,
             rule=command.rule,
             veto=command.veto,
             title=command.title,
         )
+        evidence = tuple(item.strip() for item in command.evidence if item.strip())
+        if len(evidence) > MAX_EVIDENCE or any(len(item) > 500 for item in evidence):
+            raise ValidationFailed(
+                f"give at most {MAX_EVIDENCE} evidence links of up to 500 characters",
+                field="evidence",
+            )
         unknown = _unknown_departments(uow, set(command.departments))
         if unknown:
             raise ValidationFailed(
@@ -262,7 +271,7 @@ def handle_propose_decision(command: ProposeDecision, uow: UnitOfWork) -> str:
             decision_key=command.decision_key,
             title=command.title.strip(),
             proposal=command.proposal.strip(),
-            evidence=command.evidence,
+            evidence=evidence,
             departments=command.departments,
             rule=rule.value,
             veto=command.veto,
@@ -272,6 +281,44 @@ def handle_propose_decision(command: ProposeDecision, uow: UnitOfWork) -> str:
         uow.append(f"decision-{decision_id}", [event], expected_version=0)
         uow.commit()
     return decision_id
+
+
+MAX_EVIDENCE = 10
+
+
+def _from_decision_point(
+    uow: UnitOfWork, incident: Incident, command: ProposeDecision
+) -> ProposeDecision:
+    """Fill what the proposal leaves out from the plan's decision point it names."""
+    if command.decision_key is None or incident.plan_code is None:
+        return command
+    plan = load_plan(uow, incident.plan_code)
+    point = next(
+        (
+            item
+            for level in plan.levels
+            for item in level.decisions
+            if item.key == command.decision_key
+        ),
+        None,
+    )
+    if point is None:
+        raise ValidationFailed(
+            f"plan {plan.code} has no decision point {command.decision_key}",
+            field="decision_key",
+        )
+    return replace(
+        command,
+        title=command.title.strip() or f"{point.title_zh} / {point.title_en}",
+        departments=command.departments or point.departments,
+        rule=command.rule if command.departments else point.rule.value,
+        veto=command.veto or point.veto,
+        raises_to=command.raises_to
+        or (point.raises_to.value if point.raises_to else None),
+        deadline_minutes=(
+            command.deadline_minutes if command.departments else point.deadline_minutes
+        ),
+    )
 
 
 def handle_sign_decision(command: SignDecision, uow: UnitOfWork) -> str:

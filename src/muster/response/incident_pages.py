@@ -79,6 +79,7 @@ def incident_context(page: Page, incident_id: str) -> dict[str, Any]:
         "plans": plans,
         "suggestions": views.suggestions(plans, view.incident.facts),
         "facts": sorted((view.incident.facts or {}).items()),
+        "decision_points": _decision_points(view.plan, page.language),
         "type_choices": [
             (item.code, item.name(page.language))
             for item in types_of_category(view.incident.category)
@@ -234,21 +235,44 @@ async def propose_decision(incident_id: str, page: SignedInPage) -> Response:
         deadline = int(values["deadline_minutes"] or "60")
     except ValueError:
         deadline = 0  # refused by the handler with the deadline message
+    evidence = tuple(
+        line.strip() for line in values["evidence"].splitlines() if line.strip()
+    )
     command = ProposeDecision(
         incident_id=incident_id,
         title=values["title"],
         proposal=values["proposal"],
         departments=departments,
         rule=values["rule"] or "all",
+        veto=tuple(str(item) for item in form.getlist("veto")),
         raises_to=values["raises_to"] or None,
         deadline_minutes=deadline,
+        decision_key=values["decision_key"] or None,
+        evidence=evidence,
     )
     return await run_form_command(
         page, incident_id, command, notice="proposed", values=values
     )
 
 
-_DECISION_FIELDS = ("title", "proposal", "rule", "raises_to", "deadline_minutes")
+_DECISION_FIELDS = (
+    "title", "proposal", "rule", "raises_to", "deadline_minutes", "decision_key",
+    "evidence",
+)  # fmt: skip
+
+
+def _decision_points(
+    plan: queries.PlanSummary | None, language: str
+) -> list[tuple[str, str]]:
+    """The plan's decision points as (key, title) for the proposal form."""
+    if plan is None:
+        return []
+    zh = language.startswith("zh")
+    return [
+        (str(point["key"]), str(point["title_zh" if zh else "title_en"]))
+        for level in plan.document.get("levels", [])
+        for point in level.get("decisions", [])
+    ]
 
 
 @router.post("/decisions/{decision_id}/sign")
