@@ -56,8 +56,9 @@ def demo(
     else:
         typer.echo(
             f"Loaded the demo pack into {data_dir}: "
-            f"{summary.departments.created} departments, {summary.users.created} users, "
-            f"{summary.datasets.created} datasets, {summary.plans.created} plans."
+            f"{summary.departments.created} departments, "
+            f"{summary.users.created} users, {summary.datasets.created} datasets, "
+            f"{summary.plans.created} plans."
         )
     print_sign_ins(pack)
     address = f"http://127.0.0.1:{port}"

@@ -30,6 +30,8 @@ from muster.identity import pages as identity_pages
 from muster.ingest import api as ingest_api
 from muster.ingest import pages as ingest_pages
 from muster.ingest.tasks import IngestTasks
+from muster.notify import api as notify_api
+from muster.notify import pages as notify_pages
 from muster.notify.tasks import NotifyTasks
 from muster.response import api as response_api
 from muster.response import inbox_pages as response_inbox_pages
@@ -77,6 +79,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         catalog_pages.router,
         ingest_api.router,
         ingest_pages.router,
+        notify_api.router,
+        notify_pages.router,
         feed.router,
         operations,
     ):

@@ -70,11 +70,15 @@ def _resolve_session(request: Request, muster: Muster) -> SignedInUser | None:
         )
     if view is None:
         return None
-    if not request.url.path.startswith("/api/events/"):
-        # A long-lived, auto-reconnecting stream is not activity; everything else is.
+    if not request.url.path.startswith(_NOT_ACTIVITY):
+        # A long-lived, auto-reconnecting stream and the badge's background count are
+        # not activity (the idle timeout must still end an unattended session);
+        # everything else is.
         auth.issue_session_cookie(request, settings, token=cookie.token, now=now)
     return SignedInUser(view=view, session=cookie, department=department)
 
+
+_NOT_ACTIVITY = ("/api/events/", "/notifications/count")
 
 OptionalUser = Annotated[SignedInUser | None, Depends(optional_user)]
 

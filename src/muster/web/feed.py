@@ -29,6 +29,7 @@ from muster.core.eventlog.store import Envelope, Recorded
 from muster.core.messages import Actor
 from muster.core.uow import NOTIFY_CHANNEL
 from muster.web.deps import CurrentActor, Language
+from muster.web.notify_summaries import NOTIFY_PREFIX, notify_recipient
 from muster.web.summaries import FeedItem, Summarizer
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,11 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def is_visible(envelope: Envelope, actor: Actor) -> bool:
-    """Tell whether an actor may see an event in the feed (security events: admins)."""
+    """Tell whether an actor may see an event in the feed (security events: admins;
+    notifications: their recipient only)."""
+    if envelope.type.startswith(NOTIFY_PREFIX):
+        recipient = notify_recipient(envelope)
+        return actor.kind == "user" and recipient is not None and recipient == actor.id
     if envelope.type in SECURITY_EVENT_TYPES or envelope.type.startswith(
         SECURITY_EVENT_PREFIXES
     ):

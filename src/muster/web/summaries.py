@@ -28,6 +28,7 @@ from muster.response.pages import (
 from muster.response.pages import STATUS_LABELS as INCIDENT_STATUS_LABELS
 from muster.web import i18n
 from muster.web.i18n import N_
+from muster.web.notify_summaries import NOTIFY_PREFIX, notify_params, notify_template
 
 TEMPLATES: dict[str, str] = {
     "response.IncidentOpened": N_("%(department)s opened incident “%(title)s”"),
@@ -204,6 +205,15 @@ class Summarizer:
             params.update(self._data_params(conn, envelope, actor=params["actor"]))
         if envelope.type.startswith("response.") and envelope.type != OPENED:
             params.update(self._response_params(conn, envelope))
+        if envelope.type.startswith(NOTIFY_PREFIX):
+            params.update(
+                notify_params(
+                    envelope,
+                    department=lambda code: self._department(conn, code),
+                    translatable=_translatable,
+                    bilingual=_bilingual,
+                )
+            )
         template = _template(envelope)
         summaries = {
             language: i18n.translate(language, template, **_localise(params, language))
@@ -428,6 +438,8 @@ class Summarizer:
 def _template(envelope: Envelope) -> str:
     """Pick the summary's message id (some events read differently by outcome)."""
     data = envelope.data
+    if envelope.type.startswith(NOTIFY_PREFIX):
+        return notify_template(envelope) or FALLBACK
     if envelope.type == "ingest.RecordResubmitted" and not data.get("is_accepted"):
         return STILL_FAILS
     if envelope.type in WITHOUT_DATASET and not data.get("dataset_code"):

@@ -75,6 +75,9 @@
     var types = JSON.parse(feed.getAttribute("data-event-types") || "[]");
     var url = "/api/events/stream?after=" + encodeURIComponent(feed.getAttribute("data-after") || "0");
     var source = new EventSource(url);
+    if (window.Muster && window.Muster.shareFeed) {
+      window.Muster.shareFeed(source); /* the notification badge listens too */
+    }
 
     function setStatus(state) {
       status.textContent = status.getAttribute("data-" + state);

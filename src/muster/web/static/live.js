@@ -52,6 +52,9 @@
     var types = JSON.parse(container.getAttribute("data-event-types") || "[]");
     var after = container.getAttribute("data-after") || "0";
     var source = new EventSource("/api/events/stream?after=" + encodeURIComponent(after));
+    if (window.Muster && window.Muster.shareFeed) {
+      window.Muster.shareFeed(source); /* the notification badge listens too */
+    }
     var timer = null;
     var seen = {};
 
