@@ -33,6 +33,7 @@ from muster.ingest.tasks import IngestTasks
 from muster.notify import api as notify_api
 from muster.notify import pages as notify_pages
 from muster.notify.tasks import NotifyTasks
+from muster.pack import api as pack_api
 from muster.response import api as response_api
 from muster.response import inbox_pages as response_inbox_pages
 from muster.response import incident_pages as response_incident_pages
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         ingest_pages.router,
         notify_api.router,
         notify_pages.router,
+        pack_api.router,
         feed.router,
         operations,
     ):
