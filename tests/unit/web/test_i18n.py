@@ -16,8 +16,13 @@ PYTHON_SOURCES = [
     *sorted((SRC / "web").glob("*.py")),
     SRC / "identity" / "pages.py",
     SRC / "identity" / "api.py",
-    SRC / "response" / "pages.py",
+    *sorted((SRC / "response").glob("*pages.py")),
     SRC / "response" / "api.py",
+    *sorted((SRC / "catalog").glob("*pages.py")),
+    SRC / "catalog" / "forms.py",
+    SRC / "ingest" / "pages.py",
+    SRC / "ingest" / "labels.py",
+    SRC / "notify" / "pages.py",
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
