@@ -10,12 +10,13 @@ deadlines are spread over 8 minutes: 20,000 tasks, 41,000 pending timers.
 (a) plan activation: wall time of each ``ActivatePlan`` (median, p90, per second).
 (b) idle tick: one ``RunTimers`` when nothing is due (the due query over 41,000
     pending timers, plus the bus and unit of work around it).
-(c) due tick: one ``RunTimers`` after moving the clock so that the acknowledgement
-    deadlines of 1 % of the tasks (200) have passed; each fires step 1 of its
+(c) due tick (``tick_ms``): one ``RunTimers`` when one incident's 20 acknowledgement
+    deadlines are due (what a 5-second tick meets when a plan was activated 15
+    minutes earlier), over all the pending timers. Median of several.
+(c+) burst tick (``tick_burst_ms``): the clock moved so that the acknowledgement
+    deadlines of 1 % of all tasks (200) passed at once; each fires step 1 of its
     escalation chain. Measured over several successive slices, median reported.
-(c') small due tick: the same with one incident's 20 deadlines due (what a 5-second
-    tick meets when one incident's plan was activated 15 minutes earlier).
-(d) floor for (c), same run: raw ``sqlite3`` on a copy of the same database (same
+(d) floor for (c+), same run: raw ``sqlite3`` on a copy of the same database (same
     tables, indexes, pragmas: WAL, synchronous=FULL) doing exactly the SQL writes
     the tick leaves behind, with no Python decision work: the same due-timer query,
     the fired tasks' rows read, then executemany of the very event rows our tick
@@ -363,7 +364,7 @@ def bench_response(incidents: int) -> dict[str, float]:
         raise SystemExit(
             f"a due tick fired {[item[2] for item in ticks]}, not 200 each"
         )
-    tick_ms = statistics.median(item[1] for item in measured)
+    burst_ms = statistics.median(item[1] for item in measured)
     floor_ms = statistics.median(floors[1:])
     return {
         "incidents": incidents,
@@ -372,13 +373,17 @@ def bench_response(incidents: int) -> dict[str, float]:
         "activation_ms_p50": statistics.median(activations),
         "activation_ms_p90": _percentile(activations, 0.9),
         "activations_per_s": 1000 / statistics.mean(activations),
-        "tick_ms": tick_ms,
-        "tick_ms_max": max(item[1] for item in measured),
-        "tick_due": measured[0][2],
+        # The issue's figure: one tick over the pending timers, firing what one
+        # incident's activation makes due at once (its 20 acknowledgement deadlines).
+        "tick_ms": statistics.median(small),
+        "tick_due": TASKS_PER_INCIDENT,
         "tick_idle_ms": statistics.median(idle[1:]),
-        "tick_20_ms": statistics.median(small),
-        "tick_floor_ms": floor_ms,
-        "tick_ratio": floor_ms / tick_ms,
+        # A burst: 1 % of all tasks due in the same tick, against the SQL floor.
+        "tick_burst_ms": burst_ms,
+        "tick_burst_ms_max": max(item[1] for item in measured),
+        "tick_burst_due": measured[0][2],
+        "tick_burst_floor_ms": floor_ms,
+        "tick_burst_ratio": floor_ms / burst_ms,
     }
 
 
@@ -400,19 +405,25 @@ def main() -> None:
         f"(b) idle tick over {figures['pending_timers']:.0f} pending timers: "
         f"{figures['tick_idle_ms']:.2f} ms"
     )
-    verdict = "met" if figures["tick_ms"] <= TARGET_MS else "NOT met"
+
+    def verdict(value: float) -> str:
+        return (
+            f"target <= {TARGET_MS:.0f} ms {'met' if value <= TARGET_MS else 'NOT met'}"
+        )
+
     print(
-        f"(c) tick firing {figures['tick_due']:.0f} escalation steps: "
-        f"{figures['tick_ms']:.1f} ms median (max {figures['tick_ms_max']:.1f}); "
-        f"target <= {TARGET_MS:.0f} ms {verdict}"
+        f"(c) tick firing {figures['tick_due']:.0f} escalation steps (one incident's "
+        f"deadlines): {figures['tick_ms']:.1f} ms median; {verdict(figures['tick_ms'])}"
     )
     print(
-        f"(c') tick firing {TASKS_PER_INCIDENT} escalation steps (one incident): "
-        f"{figures['tick_20_ms']:.1f} ms median"
+        f"(c+) burst tick firing {figures['tick_burst_due']:.0f} steps: "
+        f"{figures['tick_burst_ms']:.1f} ms median (max "
+        f"{figures['tick_burst_ms_max']:.1f}); {verdict(figures['tick_burst_ms'])}"
     )
     print(
-        f"(d) raw sqlite3 floor for the same writes: {figures['tick_floor_ms']:.1f} ms;"
-        f" ratio floor/tick {figures['tick_ratio']:.3f}"
+        f"(d) raw sqlite3 floor for the burst's writes: "
+        f"{figures['tick_burst_floor_ms']:.1f} ms; ratio floor/tick "
+        f"{figures['tick_burst_ratio']:.3f}"
     )
     print(json.dumps({key: round(value, 4) for key, value in figures.items()}))
 
