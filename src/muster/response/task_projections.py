@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from muster.core.clock import isoformat_utc, parse_utc
 from muster.core.eventlog.projections import Projector
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event
 from muster.response.domain import events as ev
 from muster.response.projection_rows import clear_timer, set_timer, to_json
-from muster.response.read_models import decisions, tasks, timers
+from muster.response.read_models import chains, decisions, tasks, timers
 
 
 def _update_task(conn: Connection, task_id: str, **values: Any) -> None:
@@ -22,6 +24,27 @@ def _update_task(conn: Connection, task_id: str, **values: Any) -> None:
         .where(tasks.c.id == task_id)
         .values(version=tasks.c.version + 1, **values)
     )
+
+
+def _first_step_at(conn: Connection, department: str, ack_due_at: str) -> str:
+    """When the department's escalation chain fires its first step for a task.
+
+    The first step waits its ``after_minutes`` from the acknowledgement deadline;
+    chains are projected before any task of theirs, so replay gives the same time.
+    """
+    rows = {
+        row.department: json.loads(row.steps)
+        for row in conn.execute(
+            select(chains.c.department, chains.c.steps).where(
+                chains.c.department.in_((department, "*"))
+            )
+        )
+    }
+    steps = rows.get(department) or rows.get("*") or []
+    wait = int(steps[0].get("after_minutes", 0)) if steps else 0
+    if wait == 0:
+        return ack_due_at
+    return isoformat_utc(parse_utc(ack_due_at) + timedelta(minutes=wait))
 
 
 def on_task_assigned(
@@ -44,7 +67,8 @@ def on_task_assigned(
             "assigned_at": envelope.recorded_at, "last_note": "", "version": 1,
         },
     )  # fmt: skip
-    set_timer(conn, "ack", event.task_id, event.incident_id, event.ack_due_at)
+    first = _first_step_at(conn, event.lead_department, event.ack_due_at)
+    set_timer(conn, "ack", event.task_id, event.incident_id, first)
     set_timer(conn, "due", event.task_id, event.incident_id, event.due_at)
 
 
@@ -101,7 +125,8 @@ def on_task_reassigned(
         ack_due_at=event.ack_due_at, acknowledged_at=None, last_note=event.reason,
         escalation_round=0, escalation_step=0,
     )  # fmt: skip
-    set_timer(conn, "ack", event.task_id, event.incident_id, event.ack_due_at)
+    first = _first_step_at(conn, event.to_department, event.ack_due_at)
+    set_timer(conn, "ack", event.task_id, event.incident_id, first)
 
 
 def on_task_skipped(

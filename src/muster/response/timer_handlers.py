@@ -152,13 +152,9 @@ def _fire(tick: _Tick, timer: Any, task_rows: dict[str, Any]) -> int:
 
 def _escalate(tick: _Tick, timer: Any, task: domain.Task, stream: str) -> int:
     chain = tick.chain(task.lead_department)
+    # The timer stands where the step is due: the first step's wait after the
+    # acknowledgement deadline is added when the task is projected.
     scheduled_at = parse_utc(timer.due_at)
-    if (timer.round, timer.step) == (0, 0):
-        # The timer stands at the acknowledgement deadline; the first step waits
-        # its own minutes from there (escalation.yaml), so it may not be due yet.
-        scheduled_at = escalation.first_step_at(chain, scheduled_at)
-        if scheduled_at > tick.uow.clock.now():
-            return 0
     events = escalation.fire(
         task, chain, fired=(timer.round, timer.step),
         scheduled_at=scheduled_at, resolve=tick.resolve, isoformat=isoformat_utc,
