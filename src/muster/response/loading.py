@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from muster.core.clock import isoformat_utc
 from muster.core.uow import UnitOfWork
+from muster.identity import queries as identity_queries
 from muster.response.domain import activation as act
 from muster.response.domain.errors import UnknownIncident, UnknownPlan
 from muster.response.domain.model import Incident, fold_incident
@@ -87,6 +88,15 @@ def clocked(uow: UnitOfWork) -> act.Clocked:
     return act.Clocked(now=uow.clock.now(), isoformat=isoformat_utc)
 
 
+def unknown_departments(uow: UnitOfWork, named: set[str]) -> list[str]:
+    """Return the codes among ``named`` that are no registered department."""
+    return sorted(
+        code
+        for code in named
+        if identity_queries.get_department(uow.conn, code) is None
+    )
+
+
 __all__ = [
     "apply_activation",
     "clocked",
@@ -95,4 +105,5 @@ __all__ = [
     "load",
     "load_incident",
     "load_plan",
+    "unknown_departments",
 ]
