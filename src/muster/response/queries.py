@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from muster.response.read_models import (
@@ -17,7 +17,6 @@ from muster.response.read_models import (
     sitreps,
     tasks,
     timeline,
-    timers,
     unresponsive,
 )
 
@@ -288,11 +287,6 @@ def list_plans(conn: Connection) -> list[PlanSummary]:
     return result
 
 
-def pending_timers(conn: Connection) -> int:
-    """Return how many response timers are pending."""
-    return int(conn.execute(select(func.count()).select_from(timers)).scalar_one())
-
-
 __all__ = [
     "DecisionView",
     "IncidentView",
@@ -308,7 +302,6 @@ __all__ = [
     "incident_timeline",
     "list_incidents",
     "list_plans",
-    "pending_timers",
     "report_clocks",
     "sent_reports",
     "unresponsive_departments",

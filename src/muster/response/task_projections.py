@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -13,6 +12,7 @@ from muster.core.clock import isoformat_utc, parse_utc
 from muster.core.eventlog.projections import Projector
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event
+from muster.response.domain import escalation
 from muster.response.domain import events as ev
 from muster.response.projection_rows import clear_timer, set_timer, to_json
 from muster.response.read_models import chains, decisions, tasks, timers
@@ -40,11 +40,13 @@ def _first_step_at(conn: Connection, department: str, ack_due_at: str) -> str:
             )
         )
     }
-    steps = rows.get(department) or rows.get("*") or []
-    wait = int(steps[0].get("after_minutes", 0)) if steps else 0
-    if wait == 0:
-        return ack_due_at
-    return isoformat_utc(parse_utc(ack_due_at) + timedelta(minutes=wait))
+    steps = rows.get(department) or rows.get("*")
+    chain = (
+        escalation.chain_from_data(department, steps, 1)
+        if steps
+        else escalation.default_chain(department)
+    )
+    return isoformat_utc(escalation.first_step_at(chain, parse_utc(ack_due_at)))
 
 
 def on_task_assigned(
