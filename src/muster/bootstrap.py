@@ -39,6 +39,9 @@ from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
 from muster.settings import Settings
+from muster.sharing import handlers as sharing_handlers
+from muster.sharing.pdp import DecisionPoint
+from muster.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 
 PROJECTIONS: tuple[ProjectionSet, ...] = (
     IDENTITY_PROJECTIONS,
@@ -46,6 +49,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     CATALOG_PROJECTIONS,
     INGEST_PROJECTIONS,
     NOTIFY_PROJECTIONS,
+    SHARING_PROJECTIONS,
 )
 
 
@@ -60,6 +64,7 @@ class Muster:
     bus: MessageBus
     signing_key: SigningKey | None
     hasher: PasswordHasher
+    pdp: DecisionPoint
     commit_listeners: list[Callable[[int], None]] = field(default_factory=list)
 
     def notify_commit(self, seq: int) -> None:
@@ -98,6 +103,7 @@ def bootstrap(
         checkpoint_every=settings.checkpoint_every,
         on_commit=lambda seq: muster_ref[0].notify_commit(seq),
     )
+    pdp = DecisionPoint()
     policy = identity_handlers.SignInPolicy(
         max_failures=settings.sign_in_max_failures,
         failure_window=timedelta(minutes=settings.sign_in_failure_window_minutes),
@@ -119,6 +125,7 @@ def bootstrap(
             channels=channels or make_channels(_smtp(settings)),
             worker=uuid.uuid4().hex,
         ),
+        **sharing_handlers.command_handlers(pdp=pdp),
     }
     bus = MessageBus(context=context, handlers=handlers)
 
@@ -138,6 +145,7 @@ def bootstrap(
         bus=bus,
         signing_key=signing_key,
         hasher=hasher,
+        pdp=pdp,
     )
     muster_ref.append(muster)
     return muster

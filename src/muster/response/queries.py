@@ -64,6 +64,16 @@ def list_incidents(conn: Connection, *, limit: int = 200) -> list[IncidentView]:
     return [_incident(row) for row in rows]
 
 
+def open_incidents(conn: Connection) -> list[IncidentView]:
+    """Return every incident that is not closed, oldest first (sharing's grants)."""
+    rows = conn.execute(
+        select(incidents)
+        .where(incidents.c.status != "closed")
+        .order_by(incidents.c.opened_at, incidents.c.id)
+    )
+    return [_incident(row) for row in rows]
+
+
 def get_incident(conn: Connection, incident_id: str) -> IncidentView | None:
     """Return one incident, or None."""
     row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
@@ -301,6 +311,7 @@ __all__ = [
     "incident_tasks",
     "incident_timeline",
     "list_incidents",
+    "open_incidents",
     "list_plans",
     "report_clocks",
     "sent_reports",

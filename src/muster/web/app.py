@@ -41,6 +41,9 @@ from muster.response import pages as response_pages
 from muster.response import report_pages as response_report_pages
 from muster.response.tasks import ResponseTasks
 from muster.settings import Settings, get_settings
+from muster.sharing import api as sharing_api
+from muster.sharing import pages as sharing_pages
+from muster.sharing.tasks import run_grant_loop
 from muster.web import errors, feed, i18n
 from muster.web.deps import Language, MusterDep
 from muster.web.middleware import BodyLimitMiddleware, ResponseHeadersMiddleware
@@ -82,6 +85,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         ingest_pages.router,
         notify_api.router,
         notify_pages.router,
+        sharing_api.router,
+        sharing_pages.router,
         pack_api.router,
         feed.router,
         operations,
@@ -108,9 +113,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     response_tasks.start()
     notify_tasks = NotifyTasks(muster)
     notify_tasks.start()
+    grants_stopping = asyncio.Event()
+    grants = asyncio.create_task(run_grant_loop(muster, grants_stopping), name="grants")
     try:
         yield
     finally:
+        grants_stopping.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await grants
         await notify_tasks.stop()
         await response_tasks.stop()
         await ingest_tasks.stop()

@@ -1,0 +1,81 @@
+"""The policy set as the read models hold it now, compiled once per change.
+
+``load_policies`` reads the policy version and, only when the decision point's cached
+set is older, the agreements, grants and break-glass it compiles from. ``authorize``
+is the one way a handler asks Cedar whether an actor may act on a dataset (manage,
+manage quarantine, break glass): no hand-written role checks (ADR 0010).
+Imported by the sharing handlers, the read service and the CLI.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from muster.core.errors import PermissionDenied
+from muster.core.messages import Actor
+from muster.sharing import queries
+from muster.sharing.domain.agreements import DatasetFacts
+from muster.sharing.domain.policies import compile_policies
+from muster.sharing.pdp import (
+    CompiledPolicies,
+    Context,
+    Decision,
+    DecisionPoint,
+    Principal,
+    Slice,
+)
+
+
+def load_policies(
+    conn: Connection, pdp: DecisionPoint, now: datetime
+) -> CompiledPolicies:
+    """Return the compiled policy set of the current policy version."""
+    version = queries.current_policy_version(conn)
+    cached = pdp.compiled(version)
+    if cached is not None:
+        return cached
+    entries = compile_policies(
+        queries.active_agreements(conn),
+        queries.active_grants(conn),
+        queries.open_break_glass(conn, now),
+    )
+    compiled = pdp.compiled(version, entries)
+    assert compiled is not None  # noqa: S101 - compiled() returns a set when given entries
+    return compiled
+
+
+def decide_on_dataset(
+    conn: Connection,
+    pdp: DecisionPoint,
+    actor: Actor,
+    action: str,
+    dataset: DatasetFacts,
+    context: Context,
+) -> Decision:
+    """Decide one action on a whole dataset (no area facts)."""
+    policies = load_policies(conn, pdp, context.now)
+    return pdp.decide(policies, Principal.of(actor), action, [Slice(dataset)], context)[
+        0
+    ]
+
+
+def authorize(
+    conn: Connection,
+    pdp: DecisionPoint,
+    actor: Actor,
+    action: str,
+    dataset: DatasetFacts,
+    now: datetime,
+    *,
+    refusal: str,
+) -> Decision:
+    """Return the allowing decision, or raise PermissionDenied with ``refusal``."""
+    decision = decide_on_dataset(conn, pdp, actor, action, dataset, Context(now=now))
+    if not decision.allowed:
+        raise PermissionDenied(refusal, action=action, dataset=dataset.code)
+    return decision
+
+
+__all__ = ["authorize", "decide_on_dataset", "load_policies"]

@@ -1,0 +1,392 @@
+"""Reading shared records: the one path from stored records to any consumer.
+
+``handle_read`` (the ``ReadShared`` command) reconciles scenario grants, groups the
+records into slices by the area-limited grants that cover them, asks Cedar once per
+slice (batched), masks each permitted slice by the policies that permitted it, counts
+the slices only counts may leave for, and appends the decision to the access log, all
+in one transaction. The API, the exports, the pages and the CLI call it; nothing else
+turns stored records into output for another department (ADR 0010).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from muster.core.uow import UnitOfWork
+from muster.ingest import queries as ingest
+from muster.ingest.domain.errors import UnknownDataset
+from muster.sharing import queries
+from muster.sharing.domain.agreements import Agreement, DatasetFacts
+from muster.sharing.domain.commands import ReadShared
+from muster.sharing.domain.events import AccessDecided
+from muster.sharing.domain.explain import Asker, explain_allow, explain_deny
+from muster.sharing.domain.grants import Grant, covering_grants, record_position
+from muster.sharing.domain.masks import (
+    Mask,
+    MaskKind,
+    aggregate_counts,
+    compile_masker,
+    mask_geometry,
+    mask_text,
+    restrictiveness,
+)
+from muster.sharing.domain.policies import (
+    READ_AGGREGATE,
+    READ_RECORDS,
+    PolicyEntry,
+    Release,
+    release,
+)
+from muster.sharing.pdp import (
+    CompiledPolicies,
+    Context,
+    Decision,
+    DecisionPoint,
+    Principal,
+    Slice,
+)
+from muster.sharing.policy_state import load_policies
+
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A stored record as the read path sees it."""
+
+    values: dict[str, Any]
+    geometry: dict[str, Any] | None
+    received_at: str
+    position: tuple[float, float] | None
+
+
+@dataclass(slots=True)
+class SharedRead:
+    """What a read returned and how it was decided (what the access log recorded)."""
+
+    access_id: str
+    dataset: str
+    provider: str
+    decision: str  # allow | aggregate | deny
+    records: list[dict[str, Any]] = field(default_factory=list)
+    aggregate_by: str | None = None
+    aggregates: list[tuple[str, int]] = field(default_factory=list)
+    masks: dict[str, str] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    tlp: str = "RED"
+    reason: str = ""
+    incident_id: str | None = None
+    purpose: str | None = None
+
+
+def load_rows(conn: Any, facts: DatasetFacts, limit: int) -> list[Row]:
+    """Return a dataset's newest records (or observations) with their positions."""
+    points = tuple(item.name for item in facts.fields if item.type == "point")
+    if facts.format == "observations":
+        return [
+            _observation(item)
+            for item in ingest.list_observations(conn, facts.code, limit=limit)
+        ]
+    return [
+        Row(
+            values=item.values,
+            geometry=item.geometry,
+            received_at=item.received_at,
+            position=record_position(item.values, item.geometry, points),
+        )
+        for item in ingest.list_records(conn, facts.code, limit=limit)
+    ]
+
+
+def _observation(item: dict[str, Any]) -> Row:
+    lat, lon = item.get("latitude"), item.get("longitude")
+    position = (lat, lon) if lat is not None and lon is not None else None
+    values = {
+        "station_id": item["station"],
+        "metric": item["metric"],
+        "value": item["value"],
+        "unit": item.get("unit"),
+        "observed_at": item["observed_at"],
+        "location": list(position) if position else None,
+    }
+    return Row(
+        values=values, geometry=None, received_at=item["observed_at"], position=position
+    )
+
+
+def handle_read(
+    command: ReadShared,
+    uow: UnitOfWork,
+    *,
+    pdp: DecisionPoint,
+    reconcile: Callable[[UnitOfWork], int],
+) -> SharedRead:
+    """Decide, mask, count and log one read of a dataset's records."""
+    actor = uow.actor
+    with uow:
+        facts = queries.dataset_facts(uow.conn, command.dataset)
+        if facts is None:
+            raise UnknownDataset(
+                f"no dataset {command.dataset} in the catalog", dataset=command.dataset
+            )
+        reconcile(uow)
+        now = uow.clock.now()
+        policies = load_policies(uow.conn, pdp, now)
+        context = Context(
+            now=now,
+            purpose=command.purpose or None,
+            incident_id=command.incident_id or None,
+        )
+        outcome = decide_rows(
+            pdp,
+            policies,
+            Principal.of(actor),
+            facts,
+            context,
+            agreements=queries.active_agreements(uow.conn),
+            rows=lambda: load_rows(
+                uow.conn, facts, max(1, min(command.limit, MAX_LIMIT))
+            ),
+        )
+        outcome.access_id = uuid.uuid4().hex
+        outcome.purpose = context.purpose
+        uow.append(
+            f"access-{outcome.access_id}",
+            [
+                AccessDecided(
+                    access_id=outcome.access_id,
+                    user_id=actor.id,
+                    department=actor.department,
+                    dataset=facts.code,
+                    provider=facts.owner,
+                    action=READ_RECORDS,
+                    purpose=context.purpose,
+                    incident_id=outcome.incident_id,
+                    decision=outcome.decision,
+                    policies=outcome.policies,
+                    masks=outcome.masks,
+                    records=len(outcome.records),
+                    aggregated=sum(count for _, count in outcome.aggregates),
+                    channel=command.channel,
+                    reason=outcome.reason,
+                )
+            ],
+            expected_version=0,
+        )
+        uow.commit()
+    return outcome
+
+
+def decide_rows(
+    pdp: DecisionPoint,
+    policies: CompiledPolicies,
+    principal: Principal,
+    facts: DatasetFacts,
+    context: Context,
+    *,
+    agreements: Sequence[Agreement],
+    rows: Callable[[], list[Row]],
+) -> SharedRead:
+    """Decide and mask a read (no logging): the core the bench measures."""
+    entries = policies.entries
+    area_grants = [
+        entry.grant
+        for entry in entries
+        if entry.grant is not None
+        and entry.grant.dataset == facts.code
+        and entry.grant.radius_km
+    ]
+    owner = principal.department == facts.owner
+    if not area_grants:
+        whole = Slice(facts)
+        first = pdp.decide(policies, principal, READ_RECORDS, [whole], context)[0]
+        if not first.allowed:
+            counts = pdp.decide(policies, principal, READ_AGGREGATE, [whole], context)[
+                0
+            ]
+            if not counts.allowed:
+                return _denied(
+                    facts,
+                    principal,
+                    context,
+                    agreements,
+                    entries,
+                    [first, counts],
+                    outside=False,
+                )
+        loaded = rows()
+        return _assemble(
+            facts,
+            context,
+            {whole: loaded},
+            {whole: first},
+            pdp,
+            policies,
+            principal,
+            owner,
+            agreements,
+        )
+    loaded = rows()
+    slices: dict[Slice, list[Row]] = {}
+    for row in loaded:
+        piece = Slice(facts, covering_grants(row.position, area_grants))
+        slices.setdefault(piece, []).append(row)
+    if not slices:
+        slices[Slice(facts)] = []
+    keys = list(slices)
+    decisions = dict(
+        zip(
+            keys,
+            pdp.decide(policies, principal, READ_RECORDS, keys, context),
+            strict=True,
+        )
+    )
+    return _assemble(
+        facts, context, slices, decisions, pdp, policies, principal, owner, agreements
+    )
+
+
+def _assemble(
+    facts: DatasetFacts,
+    context: Context,
+    slices: dict[Slice, list[Row]],
+    decisions: dict[Slice, Decision],
+    pdp: DecisionPoint,
+    policies: CompiledPolicies,
+    principal: Principal,
+    owner: bool,
+    agreements: Sequence[Agreement],
+) -> SharedRead:
+    entries = policies.entries
+    refused = [piece for piece in slices if not decisions[piece].allowed]
+    counted = dict(
+        zip(
+            refused,
+            pdp.decide(policies, principal, READ_AGGREGATE, refused, context),
+            strict=True,
+        )
+    )
+    records: list[dict[str, Any]] = []
+    used: dict[str, PolicyEntry] = {}
+    masks: dict[str, str] = {}
+    tlps: list[Release] = []
+    aggregates: dict[str, int] = {}
+    aggregate_by: str | None = None
+    for piece, rows in slices.items():
+        decision = decisions[piece]
+        if decision.allowed:
+            granted = release(facts, decision.policies, owner=owner)
+            tlps.append(granted)
+            used.update({entry.policy_id: entry for entry in decision.policies})
+            masker = compile_masker(granted.fields, granted.masks)
+            geometry_mask = _geometry_mask(facts, granted)
+            for row in rows:
+                records.append(
+                    {
+                        "values": masker(row.values),
+                        "geometry": mask_geometry(row.geometry, geometry_mask)
+                        if row.geometry is not None
+                        else None,
+                        "received_at": row.received_at,
+                    }
+                )
+            masks.update(
+                {
+                    name: mask_text(mask)
+                    for name, mask in granted.masks.items()
+                    if mask.kind != MaskKind.NONE
+                }
+            )
+        elif (count := counted.get(piece)) is not None and count.allowed:
+            granted = release(facts, count.policies, owner=False)
+            tlps.append(granted)
+            used.update({entry.policy_id: entry for entry in count.policies})
+            aggregate_by = aggregate_by or granted.aggregate_by
+            if aggregate_by is not None:
+                for value, number in aggregate_counts(
+                    (row.values for row in rows), aggregate_by
+                ):
+                    aggregates[value] = aggregates.get(value, 0) + number
+    if not used:
+        denials = [decisions[p] for p in slices] + [counted[p] for p in counted]
+        grants_here = any(
+            entry.grant is not None and entry.grant.dataset == facts.code
+            for entry in entries
+        )
+        return _denied(
+            facts, principal, context, agreements, entries, denials, outside=grants_here
+        )
+    incident = context.incident_id or next(
+        (entry.incident_id for entry in used.values() if entry.incident_id), None
+    )
+    order = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+    return SharedRead(
+        access_id="",
+        dataset=facts.code,
+        provider=facts.owner,
+        decision="allow" if any(decisions[p].allowed for p in slices) else "aggregate",
+        records=records,
+        aggregate_by=aggregate_by,
+        aggregates=sorted(aggregates.items(), key=lambda item: (-item[1], item[0])),
+        masks=masks,
+        fields=tuple(dict.fromkeys(name for item in tlps for name in item.fields)),
+        policies=tuple(sorted(used)),
+        tlp=max((item.tlp for item in tlps), key=order.index),
+        reason=explain_allow(list(used.values())),
+        incident_id=incident,
+    )
+
+
+def _geometry_mask(facts: DatasetFacts, granted: Release) -> Mask:
+    """Mask a record's geometry like its strictest released location field; hide it
+    when the dataset has location fields and none is released (fail closed)."""
+    located = [
+        item.name
+        for item in facts.fields
+        if item.type in ("point", "geometry") or item.sensitivity == "location"
+    ]
+    if not located:
+        return Mask(MaskKind.NONE)
+    released = [granted.masks[name] for name in located if name in granted.masks]
+    if not released:
+        return Mask(MaskKind.HIDE)
+    return max(released, key=restrictiveness)
+
+
+def _denied(
+    facts: DatasetFacts,
+    principal: Principal,
+    context: Context,
+    agreements: Sequence[Agreement],
+    entries: Sequence[PolicyEntry],
+    decisions: Sequence[Decision],
+    *,
+    outside: bool,
+) -> SharedRead:
+    forbids = [pid for decision in decisions for pid in decision.policy_ids]
+    grants: list[Grant] = [entry.grant for entry in entries if entry.grant is not None]
+    reason = explain_deny(
+        facts,
+        Asker(principal.department or None, context.purpose, context.incident_id),
+        forbids=forbids,
+        agreements=agreements,
+        grants=grants,
+        now=context.now,
+        outside_area=outside,
+    )
+    return SharedRead(
+        access_id="",
+        dataset=facts.code,
+        provider=facts.owner,
+        decision="deny",
+        policies=tuple(sorted(set(forbids))),
+        reason=reason,
+        incident_id=context.incident_id,
+    )
+
+
+__all__ = ["MAX_LIMIT", "Row", "SharedRead", "decide_rows", "handle_read", "load_rows"]
