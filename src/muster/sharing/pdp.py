@@ -15,7 +15,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import cedarpy
@@ -23,6 +23,7 @@ import cedarpy
 from muster.core.errors import ConfigurationError
 from muster.core.messages import Actor
 from muster.sharing.domain.agreements import DatasetFacts
+from muster.sharing.domain.grants import AreaIndex
 from muster.sharing.domain.policies import SCHEMA, PolicyEntry, policy_text
 
 ENTITY_CACHE_SIZE = 4096
@@ -95,12 +96,51 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class CompiledPolicies:
-    """A parsed policy set and its entries by Cedar's positional id."""
+    """A validated policy set; per dataset, the parsed subset that can apply to it.
+
+    Cedar evaluates every policy it is given, so a request about one dataset is given
+    only the base rules and that dataset's agreement, grant and break-glass policies
+    (``for_dataset``): the decision is the same, the evaluation a fraction.
+    """
 
     version: int
     entries: tuple[PolicyEntry, ...]
     policy_set: cedarpy.PolicySet
     by_position: dict[str, PolicyEntry]
+    subsets: dict[str, tuple[cedarpy.PolicySet, dict[str, PolicyEntry]]] = field(
+        default_factory=dict
+    )
+    areas: dict[str, AreaIndex] = field(default_factory=dict)
+
+    def area_index(self, code: str) -> AreaIndex:
+        """Return the index of the area-limited grants on a dataset (built once)."""
+        found = self.areas.get(code)
+        if found is None:
+            found = AreaIndex(
+                [
+                    entry.grant
+                    for entry in self.entries
+                    if entry.grant is not None
+                    and entry.grant.dataset == code
+                    and entry.grant.radius_km
+                ]
+            )
+            self.areas[code] = found
+        return found
+
+    def for_dataset(
+        self, code: str
+    ) -> tuple[cedarpy.PolicySet, dict[str, PolicyEntry]]:
+        """Return the parsed policies that can decide on a dataset, by position id."""
+        found = self.subsets.get(code)
+        if found is None:
+            chosen = [entry for entry in self.entries if entry.applies_to(code)]
+            found = (
+                cedarpy.PolicySet.from_str(policy_text(chosen)),
+                {f"policy{index}": entry for index, entry in enumerate(chosen)},
+            )
+            self.subsets[code] = found
+        return found
 
 
 class DecisionPoint:
@@ -152,14 +192,17 @@ class DecisionPoint:
             }
             for piece in slices
         ]
-        results = cedarpy.is_authorized_batch(requests, policies.policy_set, entities)
+        codes = {piece.dataset.code for piece in slices}
+        if len(codes) == 1:
+            policy_set, by_position = policies.for_dataset(codes.pop())
+        else:
+            policy_set, by_position = policies.policy_set, policies.by_position
+        results = cedarpy.is_authorized_batch(requests, policy_set, entities)
         decisions = []
         for result in results:
             reasons = result.diagnostics.reasons
             entries = tuple(
-                policies.by_position[reason]
-                for reason in reasons
-                if reason in policies.by_position
+                by_position[reason] for reason in reasons if reason in by_position
             )
             errors = tuple(str(error) for error in result.diagnostics.errors)
             decisions.append(
@@ -230,6 +273,8 @@ def compile_set(
 ) -> CompiledPolicies:
     """Parse and validate a policy set; refuse one that fails the schema."""
     text = policy_text(entries)
+    if any(e.text.startswith("forbid") and "resource.areas" in e.text for e in entries):
+        raise ConfigurationError("a forbid policy may not read resource.areas")
     result = cedarpy.validate_policies(text, schema)
     if not result.validation_passed:
         problems = "; ".join(str(error.error) for error in result.errors[:3])

@@ -23,7 +23,7 @@ from muster.sharing.domain.agreements import Agreement, DatasetFacts
 from muster.sharing.domain.commands import ReadShared
 from muster.sharing.domain.events import AccessDecided
 from muster.sharing.domain.explain import Asker, explain_allow, explain_deny
-from muster.sharing.domain.grants import Grant, covering_grants, record_position
+from muster.sharing.domain.grants import Grant, record_position
 from muster.sharing.domain.masks import (
     Mask,
     MaskKind,
@@ -191,78 +191,17 @@ def decide_rows(
     agreements: Sequence[Agreement],
     rows: Callable[[], list[Row]],
 ) -> SharedRead:
-    """Decide and mask a read (no logging): the core the bench measures."""
-    entries = policies.entries
-    area_grants = [
-        entry.grant
-        for entry in entries
-        if entry.grant is not None
-        and entry.grant.dataset == facts.code
-        and entry.grant.radius_km
-    ]
-    owner = principal.department == facts.owner
-    if not area_grants:
-        whole = Slice(facts)
-        first = pdp.decide(policies, principal, READ_RECORDS, [whole], context)[0]
-        if not first.allowed:
-            counts = pdp.decide(policies, principal, READ_AGGREGATE, [whole], context)[
-                0
-            ]
-            if not counts.allowed:
-                return _denied(
-                    facts,
-                    principal,
-                    context,
-                    agreements,
-                    entries,
-                    [first, counts],
-                    outside=False,
-                )
-        loaded = rows()
-        return _assemble(
-            facts,
-            context,
-            {whole: loaded},
-            {whole: first},
-            pdp,
-            policies,
-            principal,
-            owner,
-            agreements,
-        )
-    loaded = rows()
-    slices: dict[Slice, list[Row]] = {}
-    for row in loaded:
-        piece = Slice(facts, covering_grants(row.position, area_grants))
-        slices.setdefault(piece, []).append(row)
-    if not slices:
-        slices[Slice(facts)] = []
-    keys = list(slices)
-    decisions = dict(
-        zip(
-            keys,
-            pdp.decide(policies, principal, READ_RECORDS, keys, context),
-            strict=True,
-        )
-    )
-    return _assemble(
-        facts, context, slices, decisions, pdp, policies, principal, owner, agreements
-    )
+    """Decide and mask a read (no logging): the core the bench measures.
 
-
-def _assemble(
-    facts: DatasetFacts,
-    context: Context,
-    slices: dict[Slice, list[Row]],
-    decisions: dict[Slice, Decision],
-    pdp: DecisionPoint,
-    policies: CompiledPolicies,
-    principal: Principal,
-    owner: bool,
-    agreements: Sequence[Agreement],
-) -> SharedRead:
-    entries = policies.entries
-    refused = [piece for piece in slices if not decisions[piece].allowed]
+    Cedar is asked once per area, not once per record: about the dataset with no
+    area, and about each grant circle alone. Permits are monotone in areas and no
+    forbid reads them (``compile_set`` refuses one that does), so a record inside
+    several circles is released by the union of what each of its circles allows.
+    """
+    index = policies.area_index(facts.code)
+    probes = [Slice(facts)] + [Slice(facts, frozenset({g})) for g in index.grant_ids]
+    records = pdp.decide(policies, principal, READ_RECORDS, probes, context)
+    refused = [probe for probe, d in zip(probes, records, strict=True) if not d.allowed]
     counted = dict(
         zip(
             refused,
@@ -270,56 +209,102 @@ def _assemble(
             strict=True,
         )
     )
+    allow = {
+        probe: decision
+        for probe, decision in zip(probes, records, strict=True)
+        if decision.allowed
+    }
+    count = {probe: d for probe, d in counted.items() if d.allowed}
+    if not allow and not count:
+        grants_here = bool(index.grant_ids) or any(
+            entry.grant is not None and entry.grant.dataset == facts.code
+            for entry in policies.entries
+        )
+        return _denied(
+            facts, principal, context, agreements, policies.entries,
+            [*records, *counted.values()], outside=grants_here,
+        )  # fmt: skip
+    by_areas: dict[frozenset[str], list[Row]] = {}
+    covering = index.covering
+    for row in rows():
+        by_areas.setdefault(covering(row.position), []).append(row)
+    release_of = {probe.areas: d.policies for probe, d in allow.items()}
+    count_of = {probe.areas: d.policies for probe, d in count.items()}
+    owner = principal.department == facts.owner
+    return _assemble(facts, context, by_areas, release_of, count_of, owner=owner)
+
+
+def _permitting(
+    areas: frozenset[str], by_probe: dict[frozenset[str], tuple[PolicyEntry, ...]]
+) -> tuple[PolicyEntry, ...]:
+    found = list(by_probe.get(frozenset(), ()))
+    for grant in areas:
+        found.extend(by_probe.get(frozenset({grant}), ()))
+    return tuple({entry.policy_id: entry for entry in found}.values())
+
+
+def _assemble(
+    facts: DatasetFacts,
+    context: Context,
+    by_areas: dict[frozenset[str], list[Row]],
+    release_of: dict[frozenset[str], tuple[PolicyEntry, ...]],
+    count_of: dict[frozenset[str], tuple[PolicyEntry, ...]],
+    *,
+    owner: bool,
+) -> SharedRead:
     records: list[dict[str, Any]] = []
     used: dict[str, PolicyEntry] = {}
     masks: dict[str, str] = {}
-    tlps: list[Release] = []
+    releases: list[Release] = []
     aggregates: dict[str, int] = {}
     aggregate_by: str | None = None
-    for piece, rows in slices.items():
-        decision = decisions[piece]
-        if decision.allowed:
-            granted = release(facts, decision.policies, owner=owner)
-            tlps.append(granted)
-            used.update({entry.policy_id: entry for entry in decision.policies})
-            masker = compile_masker(granted.fields, granted.masks)
-            geometry_mask = _geometry_mask(facts, granted)
-            for row in rows:
-                records.append(
+    maskers: dict[tuple[str, ...], tuple[Any, Mask]] = {}
+    for areas, rows in by_areas.items():
+        permitting = _permitting(areas, release_of)
+        if permitting:
+            key = tuple(sorted(entry.policy_id for entry in permitting))
+            if key not in maskers:
+                granted = release(facts, permitting, owner=owner)
+                releases.append(granted)
+                used.update({entry.policy_id: entry for entry in permitting})
+                masks.update(
                     {
-                        "values": masker(row.values),
-                        "geometry": mask_geometry(row.geometry, geometry_mask)
-                        if row.geometry is not None
-                        else None,
-                        "received_at": row.received_at,
+                        name: mask_text(mask)
+                        for name, mask in granted.masks.items()
+                        if mask.kind != MaskKind.NONE
                     }
                 )
-            masks.update(
+                maskers[key] = (
+                    compile_masker(granted.fields, granted.masks),
+                    _geometry_mask(facts, granted),
+                )
+            masker, geometry_mask = maskers[key]
+            records.extend(
                 {
-                    name: mask_text(mask)
-                    for name, mask in granted.masks.items()
-                    if mask.kind != MaskKind.NONE
+                    "values": masker(row.values),
+                    "geometry": mask_geometry(row.geometry, geometry_mask)
+                    if row.geometry is not None
+                    else None,
+                    "received_at": row.received_at,
                 }
+                for row in rows
             )
-        elif (count := counted.get(piece)) is not None and count.allowed:
-            granted = release(facts, count.policies, owner=False)
-            tlps.append(granted)
-            used.update({entry.policy_id: entry for entry in count.policies})
-            aggregate_by = aggregate_by or granted.aggregate_by
-            if aggregate_by is not None:
-                for value, number in aggregate_counts(
-                    (row.values for row in rows), aggregate_by
-                ):
-                    aggregates[value] = aggregates.get(value, 0) + number
-    if not used:
-        denials = [decisions[p] for p in slices] + [counted[p] for p in counted]
-        grants_here = any(
-            entry.grant is not None and entry.grant.dataset == facts.code
-            for entry in entries
-        )
-        return _denied(
-            facts, principal, context, agreements, entries, denials, outside=grants_here
-        )
+            continue
+        counting = _permitting(areas, count_of)
+        if not counting:
+            continue
+        granted = release(facts, counting, owner=False)
+        releases.append(granted)
+        used.update({entry.policy_id: entry for entry in counting})
+        aggregate_by = aggregate_by or granted.aggregate_by
+        if aggregate_by is not None:
+            for value, number in aggregate_counts(
+                (row.values for row in rows), aggregate_by
+            ):
+                aggregates[value] = aggregates.get(value, 0) + number
+    if not used:  # nothing stored (in reach): say what would have allowed
+        base = release_of.get(frozenset()) or count_of.get(frozenset()) or ()
+        used = {entry.policy_id: entry for entry in base}
     incident = context.incident_id or next(
         (entry.incident_id for entry in used.values() if entry.incident_id), None
     )
@@ -328,17 +313,22 @@ def _assemble(
         access_id="",
         dataset=facts.code,
         provider=facts.owner,
-        decision="allow" if any(decisions[p].allowed for p in slices) else "aggregate",
+        decision="allow" if release_of else "aggregate",
         records=records,
         aggregate_by=aggregate_by,
         aggregates=sorted(aggregates.items(), key=lambda item: (-item[1], item[0])),
         masks=masks,
-        fields=tuple(dict.fromkeys(name for item in tlps for name in item.fields)),
+        fields=tuple(dict.fromkeys(name for item in releases for name in item.fields)),
         policies=tuple(sorted(used)),
-        tlp=max((item.tlp for item in tlps), key=order.index),
-        reason=explain_allow(list(used.values())),
+        tlp=max((item.tlp for item in releases), key=order.index, default="RED"),
+        reason=explain_allow(list(used.values())) if used else _nothing(release_of),
         incident_id=incident,
     )
+
+
+def _nothing(release_of: dict[frozenset[str], tuple[PolicyEntry, ...]]) -> str:
+    areas = ", ".join(sorted(next(iter(key)) for key in release_of if key))
+    return f"allowed only within the areas of {areas}; no stored record lies there"
 
 
 def _geometry_mask(facts: DatasetFacts, granted: Release) -> Mask:

@@ -181,7 +181,88 @@ def covering_grants(
     )
 
 
+GRID_DEGREES = 0.02
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+
+
+class AreaIndex:
+    """The circles of area-limited grants on a 0.02° grid: a cell wholly inside a
+    circle answers without arithmetic, a cell on its rim tests the distance, so a
+    list of thousands of records costs about one dictionary lookup each."""
+
+    def __init__(self, grants: Sequence[Grant]) -> None:
+        inside: dict[tuple[int, int], set[str]] = {}
+        rim: dict[tuple[int, int], list[Grant]] = {}
+        for grant in grants:
+            if grant.radius_km is None:
+                continue
+            dlat = grant.radius_km / KM_PER_DEGREE
+            dlon = dlat / max(0.01, math.cos(math.radians(grant.latitude)))
+            for row in _span(grant.latitude, dlat):
+                for col in _span(grant.longitude, dlon):
+                    corners = (
+                        [(row + dr) * GRID_DEGREES for dr in (0, 1)],
+                        [(col + dc) * GRID_DEGREES for dc in (0, 1)],
+                    )
+                    if all(
+                        grant.covers(lat, lon)
+                        for lat in corners[0]
+                        for lon in corners[1]
+                    ):
+                        inside.setdefault((row, col), set()).add(grant.grant_id)
+                    else:
+                        rim.setdefault((row, col), []).append(grant)
+        self._cells: dict[tuple[int, int], tuple[frozenset[str], tuple[Grant, ...]]] = {
+            cell: (frozenset(inside.get(cell, ())), tuple(rim.get(cell, ())))
+            for cell in set(inside) | set(rim)
+        }
+        self._none: frozenset[str] = frozenset()
+        self.grant_ids: tuple[str, ...] = tuple(
+            sorted(grant.grant_id for grant in grants if grant.radius_km is not None)
+        )
+
+    def covering(self, position: tuple[float, float] | None) -> frozenset[str]:
+        """Return the ids of the grants whose circle holds the position."""
+        if position is None:
+            return self._none
+        lat, lon = position
+        found = self._cells.get(
+            (math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES))
+        )
+        if found is None:
+            return self._none
+        inside, rim = found
+        if not rim:
+            return inside
+        hits = [grant.grant_id for grant in rim if _near(grant, lat, lon)]
+        return inside.union(hits) if hits else inside
+
+
+def _near(grant: Grant, lat: float, lon: float) -> bool:
+    """Tell whether a position is in a grant's circle: a flat-earth distance decides
+    unless it falls within 0.5 % of the radius, where the great circle decides."""
+    radius = grant.radius_km or 0.0
+    dy = (lat - grant.latitude) * KM_PER_DEGREE
+    dx = (
+        (lon - grant.longitude) * KM_PER_DEGREE * math.cos(math.radians(grant.latitude))
+    )
+    flat = dx * dx + dy * dy
+    if flat < (radius * 0.995) ** 2:
+        return True
+    if flat > (radius * 1.005) ** 2:
+        return False
+    return grant.covers(lat, lon)
+
+
+def _span(centre: float, reach: float) -> range:
+    return range(
+        math.floor((centre - reach) / GRID_DEGREES),
+        math.floor((centre + reach) / GRID_DEGREES) + 1,
+    )
+
+
 __all__ = [
+    "AreaIndex",
     "Grant",
     "IncidentState",
     "covering_grants",

@@ -77,6 +77,11 @@ BASE_POLICIES: tuple[tuple[str, str], ...] = (
         'resource) when { principal.roles.contains("admin") };',
     ),
     (
+        "base:system",
+        f"permit(principal, action in {_MANAGING}, resource) when "
+        '{ principal.kind == "system" };',
+    ),
+    (
         "base:commander-break-glass",
         f'permit(principal, action == Action::"{BREAK_GLASS}", resource) when '
         '{ principal.kind == "user" && principal.roles.contains("commander") };',
@@ -116,6 +121,14 @@ class PolicyEntry:
     grant: Grant | None = None
     break_glass: BreakGlass | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def applies_to(self, dataset: str) -> bool:
+        """Tell whether the policy can decide on a dataset (base rules: always)."""
+        if self.agreement is not None:
+            return self.agreement.dataset == dataset
+        if self.break_glass is not None:
+            return self.break_glass.dataset == dataset
+        return True
 
     @property
     def incident_id(self) -> str | None:
