@@ -394,7 +394,8 @@ def main() -> None:
     )
     print(
         f"(a) decision through the decision point: p50 "
-        f"{figures['decision_p50_ms']:.3f} ms, p99 {figures['decision_p99_ms']:.3f} ms; "
+        f"{figures['decision_p50_ms']:.3f} ms, "
+        f"p99 {figures['decision_p99_ms']:.3f} ms; "
         f"{verdict(figures['decision_p99_ms'], 0.2)}"
     )
     print(
