@@ -1,10 +1,11 @@
-"""The delivery tick: queue notifications for new response events, then deliver.
+"""The delivery tick: queue notifications for new response and sharing events, then
+deliver.
 
 One ``DeliverDueNotifications`` is one tick (ADR 0009):
-1. in one transaction, read the log after ``notify_cursor``, map each response event
-   to notices (``domain.audience``), append ``NotificationQueued`` (and, for in-app,
-   its successful ``DeliveryAttempted``: the inbox row is the delivery) and move the
-   cursor;
+1. in one transaction, read the log after ``notify_cursor``, map each response or
+   sharing event to notices (``domain.audience``), append ``NotificationQueued``
+   (and, for in-app, its successful ``DeliveryAttempted``: the inbox row is the
+   delivery) and move the cursor;
 2. for each e-mail or webhook notification due by the clock: claim it in a short
    transaction (``notify_claims``), send outside any transaction, and record the
    outcome with ``RecordDelivery``, which schedules the retry by the backoff.
@@ -33,6 +34,7 @@ from muster.notify.domain.commands import DeliverDueNotifications, RecordDeliver
 from muster.notify.domain.errors import AttemptOutOfOrder
 from muster.notify.domain.events import DeliveryAttempted, NotificationQueued
 from muster.notify.domain.model import Channel, DeliveryStatus
+from muster.notify.domain.sharing_audience import AgreementFacts, RequestFacts
 from muster.notify.read_models import (
     claims,
     cursor,
@@ -40,10 +42,14 @@ from muster.notify.read_models import (
     webhook_secrets,
     webhooks,
 )
+from muster.sharing import queries as sharing_queries
 
 logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "response-events"
+"""The cursor's name predates sharing notices; it is kept so deployments keep theirs."""
+NOTIFYING_TYPES = ("response.", "sharing.")
+"""Prefixes of the event types that may notify anyone (``domain.audience``)."""
 SCAN_BATCH = 1000
 """Log events read per tick; a full batch means the tick has not caught up."""
 MAX_CAUSE_AGE = timedelta(days=1)
@@ -70,7 +76,7 @@ class DeliveryReport:
 
 
 class _IdentityDirectory:
-    """The audience mapping's view of people, over identity's queries."""
+    """The audience mapping's view of people, over identity's and sharing's queries."""
 
     def __init__(self, conn: Connection, *, email_enabled: bool) -> None:
         self.conn = conn
@@ -95,6 +101,32 @@ class _IdentityDirectory:
     def has_webhook(self, department: str) -> bool:
         return department in self._webhooks
 
+    def user_name(self, user_id: str) -> str:
+        user = self._users.get(user_id)
+        return user.display_name if user is not None else user_id
+
+    def access_request(self, request_id: str) -> RequestFacts | None:
+        request = sharing_queries.get_request(self.conn, request_id)
+        if request is None:
+            return None
+        return RequestFacts(
+            requested_by=str(request["requested_by"]),
+            dataset=str(request["dataset"]),
+            provider=str(request["provider"]),
+        )
+
+    def agreement(self, code: str) -> AgreementFacts | None:
+        row = sharing_queries.get_agreement(self.conn, code)
+        if row is None:
+            return None
+        data = row["data"]
+        return AgreementFacts(
+            provider=str(row["provider"]),
+            dataset=str(row["dataset"]),
+            name_zh=str(data.get("name_zh") or ""),
+            name_en=str(data.get("name_en") or ""),
+        )
+
 
 def handle_deliver(
     command: DeliverDueNotifications,
@@ -104,7 +136,7 @@ def handle_deliver(
     worker: str,
     record: Recorder,
 ) -> DeliveryReport:
-    """Queue what new response events cause, then deliver what is due."""
+    """Queue what new response and sharing events cause, then deliver what is due."""
     queued, caught_up = _queue_new(uow, channels)
     delivered = failed = gave_up = 0
     for row in _due(uow, command.limit):
@@ -153,7 +185,7 @@ def _queue_new(uow: UnitOfWork, channels: Channels) -> tuple[int, bool]:
         queued = 0
         for item in batch:
             envelope = item.envelope
-            if not envelope.type.startswith("response."):
+            if not envelope.type.startswith(NOTIFYING_TYPES):
                 continue
             if parse_utc(envelope.occurred_at) < now - MAX_CAUSE_AGE:
                 continue

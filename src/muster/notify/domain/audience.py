@@ -1,8 +1,10 @@
-"""Who gets what: response events mapped to bilingual notices (pure).
+"""Who gets what: response and sharing events mapped to bilingual notices (pure).
 
-``notices_for`` turns one response event into messages per recipient and channel,
-asking a ``Directory`` (implemented over identity's queries by the handlers) who holds
-a role, who has an e-mail address and which departments have a webhook.
+``notices_for`` turns one response or sharing event into messages per recipient and
+channel, asking a ``Directory`` (implemented over identity's and sharing's queries by
+the delivery tick) who holds a role, who has an e-mail address, which departments have
+a webhook and, for sharing events, who made a request and whose an agreement is
+(``sharing_audience``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Protocol
 
 from muster.core.messages import Event
 from muster.notify.domain.model import Channel, mark_exercise, notification_id
+from muster.notify.domain.sharing_audience import (
+    AgreementFacts,
+    RequestFacts,
+    sharing_message,
+)
 from muster.response.domain import events as response
 
 DUTY_OFFICER = "duty_officer"
@@ -37,6 +44,18 @@ class Directory(Protocol):
 
     def has_webhook(self, department: str) -> bool:
         """Tell whether the department has a webhook."""
+        ...
+
+    def user_name(self, user_id: str) -> str:
+        """Return the name people know a user by (the id if unknown)."""
+        ...
+
+    def access_request(self, request_id: str) -> RequestFacts | None:
+        """Return an access request's facts, or None if there is no such request."""
+        ...
+
+    def agreement(self, code: str) -> AgreementFacts | None:
+        """Return an agreement's facts, or None if there is no such agreement."""
         ...
 
 
@@ -73,10 +92,11 @@ class _Message:
     body_zh: str
     body_en: str
     incident_id: str | None
+    link: str = ""
 
 
 def notices_for(event: Event, cause: Cause, directory: Directory) -> list[Notice]:
-    """Return the notices a response event causes (none for other events)."""
+    """Return the notices a response or sharing event causes (none for others)."""
     message = _message(event, directory)
     if message is None:
         return []
@@ -86,7 +106,9 @@ def notices_for(event: Event, cause: Cause, directory: Directory) -> list[Notice
     body_zh, body_en = mark_exercise(
         message.body_zh, message.body_en, is_exercise=cause.is_exercise
     )
-    link = f"/incidents/{message.incident_id}" if message.incident_id else ""
+    link = message.link
+    if not link and message.incident_id:
+        link = f"/incidents/{message.incident_id}"
     targets: list[tuple[str, Channel]] = []
     for user in _unique(message.users):
         targets.append((user, Channel.IN_APP))
@@ -209,7 +231,19 @@ def _message(event: Event, directory: Directory) -> _Message | None:
             return _level_message(event, directory)
         case response.SituationReportSent():
             return _report_message(event, directory)
-    return None
+    shared = sharing_message(event, directory)
+    if shared is None:
+        return None
+    return _Message(
+        users=shared.users,
+        departments=shared.departments,
+        subject_zh=shared.subject_zh,
+        subject_en=shared.subject_en,
+        body_zh=shared.body_zh,
+        body_en=shared.body_en,
+        incident_id=shared.incident_id,
+        link=shared.link,
+    )
 
 
 def _report_message(
