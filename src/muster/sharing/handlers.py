@@ -24,6 +24,7 @@ from muster.sharing.domain.agreements import (
     Agreement,
     DatasetFacts,
     Mode,
+    agreement_from_data,
     parse_agreement,
 )
 from muster.sharing.domain.commands import (
@@ -61,7 +62,7 @@ from muster.sharing.pdp import DecisionPoint
 from muster.sharing.policy_state import authorize
 from muster.sharing.reads import handle_read
 
-MIN_JUSTIFICATION = 20
+MIN_JUSTIFICATION = 10  # characters; ten Chinese characters say a lot
 MAX_BREAK_GLASS_MINUTES = 24 * 60
 
 
@@ -177,6 +178,19 @@ def request_access(command: RequestAccess, uow: UnitOfWork) -> str:
             raise AgreementInvalid(
                 f"explain the need in at least {MIN_JUSTIFICATION} characters",
                 field="justification",
+            )
+        if facts.grade in ("IMPORTANT", "CORE") and not any(
+            item.strip() for item in command.purposes
+        ):
+            raise AgreementInvalid(
+                f"{facts.grade} data is shared only for stated purposes",
+                field="purposes",
+            )
+        if facts.sharing_class == "NOT_SHARED":
+            raise AgreementInvalid(
+                f"{facts.code} is not shared (不予共享): its records leave only under "
+                "the provider's emergency agreements or break-glass",
+                field="dataset",
             )
         request_id = uuid.uuid4().hex[:12]
         event = AccessRequested(
@@ -370,13 +384,14 @@ def _activated(grant: Grant) -> GrantActivated:
 def _notice_due(
     uow: UnitOfWork, grant: Grant, reason: str, agreements: dict[str, Agreement]
 ) -> list[tuple[str, list[Event], int]]:
-    """PIPL Art. 18: personal data shared under the emergency basis, incident closed."""
+    """PIPL Art. 18: personal data was shared under the emergency basis and that
+    emergency access ended (``reason``: incident closed, level dropped, agreement
+    ended): the provider must tell the people concerned."""
     agreement = agreements.get(grant.agreement_code)
-    if (
-        reason != "incident_closed"
-        or agreement is None
-        or agreement.legal_basis != "EMERGENCY"
-    ):
+    if agreement is None:
+        row = queries.get_agreement(uow.conn, grant.agreement_code)
+        agreement = agreement_from_data(row["data"]) if row is not None else None
+    if agreement is None or agreement.legal_basis != "EMERGENCY" or not reason:
         return []
     shared = queries.grant_records_shared(uow.conn, grant.grant_id)
     if shared == 0:

@@ -302,9 +302,20 @@ def _assemble(
                 (row.values for row in rows), aggregate_by
             ):
                 aggregates[value] = aggregates.get(value, 0) + number
-    if not used:  # nothing stored (in reach): say what would have allowed
+    if not used:  # nothing stored (in reach): say what would have been released
         base = release_of.get(frozenset()) or count_of.get(frozenset()) or ()
         used = {entry.policy_id: entry for entry in base}
+        if base:
+            granted = release(facts, base, owner=owner and bool(release_of))
+            releases.append(granted)
+            if release_of.get(frozenset()):
+                masks.update(
+                    {
+                        name: mask_text(mask)
+                        for name, mask in granted.masks.items()
+                        if mask.kind != MaskKind.NONE
+                    }
+                )
     incident = context.incident_id or next(
         (entry.incident_id for entry in used.values() if entry.incident_id), None
     )
@@ -313,7 +324,7 @@ def _assemble(
         access_id="",
         dataset=facts.code,
         provider=facts.owner,
-        decision="allow" if release_of else "aggregate",
+        decision=_decision(records, aggregates, release_of),
         records=records,
         aggregate_by=aggregate_by,
         aggregates=sorted(aggregates.items(), key=lambda item: (-item[1], item[0])),
@@ -324,6 +335,19 @@ def _assemble(
         reason=explain_allow(list(used.values())) if used else _nothing(release_of),
         incident_id=incident,
     )
+
+
+def _decision(
+    records: list[dict[str, Any]],
+    aggregates: dict[str, int],
+    release_of: dict[frozenset[str], tuple[PolicyEntry, ...]],
+) -> str:
+    """Say what the read gave: records, counts only, or (none stored) what it would."""
+    if records:
+        return "allow"
+    if aggregates:
+        return "aggregate"
+    return "allow" if release_of else "aggregate"
 
 
 def _nothing(release_of: dict[frozenset[str], tuple[PolicyEntry, ...]]) -> str:

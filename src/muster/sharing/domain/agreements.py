@@ -93,7 +93,9 @@ def default_mask(facts: FieldFacts) -> Mask:
 class IncidentCondition:
     """The incidents under which an agreement applies (a scenario grant)."""
 
-    categories: tuple[str, ...] = ()  # GB/T 35561 code prefixes; empty: any
+    # GB/T 35561 code prefixes ("11A"; trailing zeros are wildcards as in plans:
+    # "11A00" covers 11A01); empty: any
+    categories: tuple[str, ...] = ()
     min_level: str = "L4"
     within_km: float | None = None  # records within this distance of the incident
 
@@ -110,8 +112,14 @@ class IncidentCondition:
         if not self.categories:
             return True
         return type_code is not None and any(
-            type_code.startswith(prefix) for prefix in self.categories
+            type_code.startswith(_significant(prefix)) for prefix in self.categories
         )
+
+
+def _significant(prefix: str) -> str:
+    """Return a category code without its wildcard trailing zeros ("11A00" -> "11A"),
+    the way ``response.domain.plans.covers`` reads a plan's categories."""
+    return prefix.rstrip("0") if prefix[:1].isdigit() else prefix
 
 
 @dataclass(frozen=True, slots=True)
