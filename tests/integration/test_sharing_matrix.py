@@ -12,34 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from importlib.resources import as_file, files
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from muster.bootstrap import Muster, bootstrap
-from muster.cli_demo import load_demo_data
-from muster.core.clock import SimulatedClock
-from muster.core.messages import SYSTEM_ACTOR, Actor
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
-from muster.response.domain.commands import (
-    ActivatePlan,
-    ChangeIncidentStatus,
-    ChangeResponseLevel,
-    OpenIncident,
-    ProposeDecision,
-    SignDecision,
-)
-from muster.response.domain.errors import DecisionRequired
+from muster.core.messages import SYSTEM_ACTOR
 from muster.settings import Settings
 from muster.sharing.domain.commands import OpenBreakGlass, ReadShared, RegisterAgreement
+from tests.sharing_city import CENTRE, DEPARTMENTS, START, City, demo_city
 
-DEPARTMENTS = (
-    "LJ_GOV", "EMB", "FIRE", "PSB", "HEALTH", "TRANSPORT", "WATER", "MET", "NATRES",
-    "ECOENV", "HOTLINE", "POWER", "REDCROSS",
-)  # fmt: skip
 UNCONDITIONAL = (
     "MET_RAIN_GAUGES", "MET_CAP_WARNINGS", "WATER_RIVER_LEVELS",
     "TRANSPORT_ROAD_STATUS", "EMB_SHELTERS", "NATRES_LANDSLIDE_SLOPES",
@@ -70,10 +51,8 @@ HOTLINE_MASKS = {
     "location": "grid:0.001",
 }
 RESIDENT_MASKS = {"name": "name"}
-CENTRE = (28.2, 112.9)
 FAR = (28.9, 113.7)
 SCENARIOS = ("none", "L4", "L3", "L2", "L1", "far", "closed", "break_glass", "expired")
-START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -107,103 +86,24 @@ def expected(department: str, dataset: str, scenario: str) -> Expected:
     return Expected("deny")
 
 
-class City:
-    """The demo city on a simulated clock, with one actor per department."""
-
-    def __init__(self, muster: Muster, clock: SimulatedClock) -> None:
-        self.muster = muster
-        self.clock = clock
-        self.readers = {
-            code: Actor(kind="user", id=f"matrix.{code.lower()}", department=code,
-                        roles=frozenset({"duty_officer"}))
-            for code in DEPARTMENTS
-        }  # fmt: skip
-        self.commander = Actor(
-            kind="user", id="matrix.commander", department="EMB",
-            roles=frozenset({"commander"}),
-        )  # fmt: skip
-        self.incident: str | None = None
-
-    def read(self, department: str, dataset: str) -> tuple[str, dict[str, str], str]:
-        """Read as the department; return decision, masks and reason."""
-        result = self.muster.bus.handle(
-            ReadShared(dataset=dataset, purpose=PURPOSE.get(dataset, "response")),
-            self.readers[department],
-        )
-        return result.decision, result.masks, result.reason
-
-    def flood(self, at: tuple[float, float], level: str) -> str:
-        """Open a flood incident and bring it to the level (decisions where needed)."""
-        incident = str(
-            self.muster.bus.handle(
-                OpenIncident(title="城区内涝", category="NATURAL_DISASTER",
-                             latitude=at[0], longitude=at[1], type_code="11A01"),
-                self.commander,
-            )
-        )  # fmt: skip
-        self.muster.bus.handle(
-            ActivatePlan(incident_id=incident, plan_code="FLOOD_URBAN", level="L4"),
-            self.commander,
-        )
-        for target in ("L3", "L2", "L1")[: ("L4", "L3", "L2", "L1").index(level)]:
-            self.raise_to(incident, target)
-        return incident
-
-    def raise_to(self, incident: str, level: str) -> None:
-        """Raise a level, approving the plan's joint decision when one gates it."""
-        try:
-            self.muster.bus.handle(
-                ChangeResponseLevel(incident_id=incident, level=level, reason="matrix"),
-                self.commander,
-            )
-        except DecisionRequired:  # gated: decide jointly, and the decision applies it
-            self.decide(incident, level)
-
-    def decide(self, incident: str, level: str) -> None:
-        """Propose the raise as an ad-hoc decision of EMB alone and sign it."""
-        decision = str(
-            self.muster.bus.handle(
-                ProposeDecision(incident_id=incident, title=f"raise to {level}",
-                                departments=("EMB",), rule="all", raises_to=level),
-                self.commander,
-            )
-        )  # fmt: skip
-        self.muster.bus.handle(
-            SignDecision(decision_id=decision, position="concur"), self.commander
-        )
-
-    def close(self, incident: str) -> None:
-        """Close an incident through recovery."""
-        for status in ("recovering", "closed"):
-            self.muster.bus.handle(
-                ChangeIncidentStatus(
-                    incident_id=incident, to_status=status, reason="m"
-                ),
-                self.commander,
-            )
-
-
 @pytest.fixture
 def city(settings: Settings) -> Iterator[City]:
-    """The demo pack and demo records, loaded on a simulated clock."""
-    clock = SimulatedClock(START)
-    muster = bootstrap(settings, clock=clock)
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        pack = read_pack(Path(folder))
-        load_pack(muster, pack)
-        load_demo_data(muster, pack)
-    muster.bus.handle(
+    """The demo city, plus a one-day agreement (for the expired scenario)."""
+    built = demo_city(settings)
+    built.muster.bus.handle(
         RegisterAgreement(
             agreement={
-                "code": "HEALTH_BEDS_TRANSPORT_DAY", "dataset": "HEALTH_HOSPITAL_BEDS",
-                "consumers": ["TRANSPORT"], "purposes": ["response"],
+                "code": "HEALTH_BEDS_TRANSPORT_DAY",
+                "dataset": "HEALTH_HOSPITAL_BEDS",
+                "consumers": ["TRANSPORT"],
+                "purposes": ["response"],
                 "valid_until": (START + timedelta(days=1)).isoformat(),
             }
         ),
         SYSTEM_ACTOR,
-    )  # fmt: skip
-    yield City(muster, clock)
-    muster.engine.dispose()
+    )
+    yield built
+    built.muster.engine.dispose()
 
 
 def enter(city: City, scenario: str) -> None:
@@ -240,7 +140,8 @@ def test_given_the_demo_city_when_every_department_reads_every_dataset_in_every_
         for dataset in datasets:
             for department in DEPARTMENTS:
                 want = expected(department, dataset, scenario)
-                decision, masks, reason = city.read(department, dataset)
+                purpose = PURPOSE.get(dataset, "response")
+                decision, masks, reason = city.read(department, dataset, purpose)
                 if decision != want.decision or (
                     want.masks is not None and masks != want.masks
                 ):

@@ -60,7 +60,32 @@ def is_visible(envelope: Envelope, actor: Actor) -> bool:
         SECURITY_EVENT_PREFIXES
     ):
         return actor.has_role("admin")
+    if envelope.type in SHARING_PRIVATE_TYPES:
+        return actor.has_role("admin") or _party_to(envelope, actor)
     return actor.kind in ("user", "api_key", "system")
+
+
+SHARING_PRIVATE_TYPES = frozenset(
+    {
+        "sharing.AccessDecided",
+        "sharing.AccessRequested",
+        "sharing.AccessRequestDecided",
+        "sharing.BreakGlassOpened",
+        "sharing.PersonalDataNoticeDue",
+        "sharing.PersonalDataNoticeGiven",
+    }
+)
+"""Who read whose data is the provider's and the reader's business (ADR 0010)."""
+
+
+def _party_to(envelope: Envelope, actor: Actor) -> bool:
+    data = envelope.data
+    if actor.kind != "user":
+        return False
+    if actor.id in (data.get("user_id"), envelope.actor_id):
+        return True
+    departments = {data.get("provider"), data.get("consumer"), data.get("department")}
+    return actor.department is not None and actor.department in departments
 
 
 @dataclass(eq=False)
