@@ -23,6 +23,8 @@ PYTHON_SOURCES = [
     SRC / "ingest" / "pages.py",
     SRC / "ingest" / "labels.py",
     SRC / "notify" / "pages.py",
+    *sorted((SRC / "sharing").glob("*pages.py")),
+    SRC / "sharing" / "api.py",
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
