@@ -1,7 +1,8 @@
 """``muster demo``: a ready-to-try Muster for newcomers, on SQLite in one folder.
 
 Creates the database, signing key and a persistent session secret in the data folder,
-loads the bundled Lanjiang example pack, prints the demo sign-ins, then serves.
+loads the bundled Lanjiang example pack and its demo records (``data/<DATASET>.json``),
+prints the demo sign-ins, then serves.
 Mounted by the root CLI (``muster.cli``), which also uses ``run_web_server``.
 """
 
@@ -21,14 +22,20 @@ from rich.table import Table
 
 from muster.bootstrap import bootstrap
 from muster.core.cli import stdout
-from muster.core.errors import ConfigurationError
+from muster.core.errors import ConfigurationError, PackInvalid, PackProblem
 from muster.core.eventlog.signing import create_signing_key
+from muster.core.messages import SYSTEM_ACTOR
 from muster.core.migrate import upgrade
+from muster.ingest.domain.commands import IngestFile
+from muster.ingest.files import IngestOutcome
 from muster.pack import Pack, read_pack
-from muster.pack.loader import LoadSummary, load_pack
+from muster.pack.loader import Deployment, LoadSummary, load_pack
 from muster.settings import Settings
 
 SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name, not a secret)
+DATA_DIR = "data"
+DATA_FORMATS = {".json": "json", ".csv": "csv", ".geojson": "geojson"}
+"""Demo record files of a pack: ``data/<DATASET_CODE><suffix>``, read as this format."""
 
 
 class _Serve(Protocol):
@@ -50,7 +57,7 @@ def demo(
 ) -> None:
     """Start a demo deployment of the fictional city of Lanjiang (dev mode, SQLite)."""
     settings = demo_settings(data_dir)
-    pack, summary = prepare_demo(settings)
+    pack, summary, data_lines = prepare_demo(settings)
     if summary.is_unchanged:
         typer.echo(f"The demo pack is already loaded in {data_dir}.")
     else:
@@ -58,8 +65,11 @@ def demo(
             f"Loaded the demo pack into {data_dir}: "
             f"{summary.departments.created} departments, "
             f"{summary.users.created} users, {summary.datasets.created} datasets, "
-            f"{summary.plans.created} plans."
+            f"{summary.plans.created} plans, "
+            f"{summary.agreements.created} sharing agreements."
         )
+    for line in data_lines:
+        typer.echo(line)
     print_sign_ins(pack)
     address = f"http://127.0.0.1:{port}"
     typer.echo(f"Open {address} and sign in with any account above.")
@@ -67,6 +77,11 @@ def demo(
         "Try it: sign in as commander, open an incident of type 11A00 (flood), "
         "activate the plan FLOOD_URBAN, then sign in as transport.duty in another "
         "browser and open the Inbox."
+    )
+    typer.echo(
+        "Data sharing: as fire.duty, PSB_VULNERABLE_RESIDENTS gives counts per "
+        "community; during a flood incident (11A) at level II near 28.21, 112.91 it "
+        "gives the residents within 10 km (agreement PSB_VR_EVACUATION)."
     )
     if no_serve:
         return
@@ -96,8 +111,9 @@ def _demo_secret(path: Path) -> str:
     return secret
 
 
-def prepare_demo(settings: Settings) -> tuple[Pack, LoadSummary]:
-    """Migrate, create the signing key if missing, and load the bundled pack."""
+def prepare_demo(settings: Settings) -> tuple[Pack, LoadSummary, list[str]]:
+    """Migrate, create the signing key if missing, and load the bundled pack and its
+    demo records; return the pack, the load summary and one line per data file."""
     key_file = settings.effective_signing_key_file
     if not key_file.exists():
         create_signing_key(key_file)
@@ -107,9 +123,61 @@ def prepare_demo(settings: Settings) -> tuple[Pack, LoadSummary]:
         with as_file(files("muster") / "examples" / "lanjiang") as pack_dir:
             pack = read_pack(Path(pack_dir))
             summary = load_pack(deployment, pack)
+            data_lines = load_demo_data(deployment, pack)
     finally:
         deployment.engine.dispose()
-    return pack, summary
+    return pack, summary, data_lines
+
+
+def load_demo_data(deployment: Deployment, pack: Pack) -> list[str]:
+    """Ingest each ``data/<DATASET_CODE>.json|csv|geojson`` file of a loaded pack.
+
+    Every file is checked first: one named after no dataset of the pack raises
+    ``PackInvalid`` before anything is sent. Files go to ingest as Muster itself
+    (source "demo"); ingest recognises a file it already holds by its digest, so a
+    second run stores nothing again. Returns one line per file saying what happened.
+    """
+    folder = pack.root / DATA_DIR
+    if not folder.is_dir():
+        return []
+    files = sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and path.suffix.lower() in DATA_FORMATS
+    )
+    codes = {dataset.code for dataset in pack.datasets}
+    problems = [
+        PackProblem(
+            f"{DATA_DIR}/{path.name}",
+            None,
+            f"no dataset {path.stem} in datasets.yaml; name a data file after the "
+            "code of its dataset, e.g. data/EMB_SHELTERS.geojson",
+        )
+        for path in files
+        if path.stem not in codes
+    ]
+    if problems:
+        raise PackInvalid(problems)
+    lines = []
+    for path in files:
+        command = IngestFile(
+            dataset_code=path.stem,
+            source="demo",
+            data=path.read_bytes(),
+            format=DATA_FORMATS[path.suffix.lower()],
+        )
+        outcome: IngestOutcome = deployment.bus.handle(command, SYSTEM_ACTOR)
+        lines.append(f"Demo data {DATA_DIR}/{path.name}: {_ingested(outcome)}")
+    return lines
+
+
+def _ingested(outcome: IngestOutcome) -> str:
+    """Say what ingest did with a demo file."""
+    if outcome.status == "duplicate":
+        return "already loaded"
+    if outcome.status == "accepted":
+        return f"{outcome.accepted} records loaded, {outcome.quarantined} quarantined"
+    return f"refused ({outcome.error or outcome.status})"
 
 
 def print_sign_ins(pack: Pack) -> None:
@@ -147,4 +215,11 @@ def run_web_server(settings: Settings, *, host: str, port: int, workers: int) ->
     serve(settings, host=host, port=port, workers=workers)
 
 
-__all__ = ["demo", "demo_settings", "prepare_demo", "print_sign_ins", "run_web_server"]
+__all__ = [
+    "demo",
+    "demo_settings",
+    "load_demo_data",
+    "prepare_demo",
+    "print_sign_ins",
+    "run_web_server",
+]

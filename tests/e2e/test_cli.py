@@ -142,6 +142,7 @@ class TestLoad:
             "datasets": {"created": 17, "updated": 0, "unchanged": 0},
             "escalation": {"created": 3, "updated": 0, "unchanged": 0},
             "plans": {"created": 4, "updated": 0, "unchanged": 0},
+            "agreements": {"created": 9, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 23

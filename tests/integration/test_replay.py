@@ -44,6 +44,15 @@ from muster.response.domain.commands import (
 )
 from muster.response.domain.events import IncidentOpened
 from muster.settings import Settings
+from muster.sharing.domain.commands import (
+    DecideAccessRequest,
+    OpenBreakGlass,
+    ReadShared,
+    ReconcileGrants,
+    RegisterAgreement,
+    RequestAccess,
+    RevokeAgreement,
+)
 from tests import factories
 from tests.response_setup import build_world, flood_incident
 
@@ -157,7 +166,7 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
     muster.bus.handle(EvaluateQuality(), SYSTEM_ACTOR)
 
 
-def _response(muster: Muster, clock: SimulatedClock) -> None:
+def _response(muster: Muster, clock: SimulatedClock) -> Any:
     """Activate a plan, act on tasks, decide, report, let timers fire."""
     world = build_world(muster)
     muster.bus.handle(
@@ -198,6 +207,86 @@ def _response(muster: Muster, clock: SimulatedClock) -> None:
         clock.advance(timedelta(minutes=15))
         muster.bus.handle(RunTimers(), SYSTEM_ACTOR)
         muster.bus.handle(DeliverDueNotifications(), SYSTEM_ACTOR)
+    return world
+
+
+PEOPLE = (
+    DatasetField(name="rid", type="string", required=True),
+    DatasetField(name="name", type="string", sensitivity="personal"),
+    DatasetField(name="location", type="point", sensitivity="location"),
+)
+
+
+def _sharing(muster: Muster, world: Any) -> None:
+    """Agreements, a request, a grant, break-glass, reads, a PIPL notice: every
+    sharing projection."""
+    metadata = DatasetMetadata(
+        code="TRANSPORT_STRANDED",
+        name_zh="滞留人员",
+        name_en="Stranded travellers",
+        owner_department="TRANSPORT",
+        sharing_class="CONDITIONAL",
+        sharing_conditions="By agreement.",
+        data_grade="IMPORTANT",
+        update_interval_minutes=60,
+        format="json",
+        connector="upload",
+    )
+    muster.bus.handle(RegisterDataset(metadata=metadata, fields=PEOPLE), SYSTEM_ACTOR)
+    people = [
+        {"rid": "S1", "name": "张三丰", "location": "28.21,112.91"},
+        {"rid": "S2", "name": "李四", "location": "28.6,113.4"},
+    ]
+    muster.bus.handle(
+        IngestFile(
+            dataset_code="TRANSPORT_STRANDED",
+            source="t",
+            data=json.dumps(people, ensure_ascii=False).encode(),
+        ),
+        world.transport_duty,
+    )
+    for code, consumers, extra in (
+        ("STRANDED_WATER", ["WATER"], {}),
+        (
+            "STRANDED_RESCUE",
+            ["EMB"],
+            {
+                "legal_basis": "EMERGENCY",
+                "conditions": {"incident": {"min_level": "L4", "within_km": 10.0}},
+            },
+        ),
+    ):
+        agreement = {
+            "code": code, "dataset": "TRANSPORT_STRANDED", "consumers": consumers,
+            "fields": ["rid", "location"], "purposes": ["response"], **extra,
+        }  # fmt: skip
+        muster.bus.handle(RegisterAgreement(agreement=agreement), world.transport_duty)
+    request = muster.bus.handle(
+        RequestAccess(
+            dataset="TRANSPORT_STRANDED", fields=("rid", "name"),
+            purposes=("response",), justification="排涝需要知道滞留人员位置",
+        ),
+        world.water_duty,
+    )  # fmt: skip
+    muster.bus.handle(
+        DecideAccessRequest(request_id=request, approve=False, reason="已有协议"),
+        world.transport_duty,
+    )
+    muster.bus.handle(
+        OpenBreakGlass(
+            dataset="TRANSPORT_STRANDED", justification="救援需要联系滞留人员"
+        ),
+        world.commander,
+    )
+    for actor in (world.emb_duty, world.water_duty):
+        muster.bus.handle(
+            ReadShared(dataset="TRANSPORT_STRANDED", purpose="response"), actor
+        )
+    # Emergency access ends with its agreement: the PIPL notice falls due.
+    muster.bus.handle(
+        RevokeAgreement(code="STRANDED_RESCUE", reason="救援结束"), world.transport_duty
+    )
+    muster.bus.handle(ReconcileGrants(), SYSTEM_ACTOR)
 
 
 @pytest.fixture
@@ -278,7 +367,8 @@ class Workload:
         _sign_in(muster, "bob", "wrong again", "x-3")
         _data_hub(muster, bob)
         self._take_snapshot()
-        _response(muster, self.clock)
+        world = _response(muster, self.clock)
+        _sharing(muster, world)
         self._take_snapshot()
 
     def _take_snapshot(self) -> None:

@@ -17,7 +17,7 @@ from muster.core.errors import NotFound
 router = APIRouter(prefix="/api/v1/pack-schemas", tags=["deployment packs"])
 
 SCHEMAS = (
-    "region", "departments", "users", "datasets", "escalation", "plans",
+    "region", "departments", "users", "datasets", "escalation", "plans", "sharing",
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
-then plans; all or nothing.
+plans, then sharing agreements; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -36,9 +36,12 @@ from muster.pack.model import (
     Pack,
     UserSpec,
 )
-from muster.pack.validation import DATASETS, USERS
-from muster.pack.yaml_lines import YamlRefusedError, line_of, load_yaml
+from muster.pack.validation import DATASETS, SHARING, USERS
+from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_yaml
 from muster.response.domain.commands import RegisterPlan, SetEscalationChain
+from muster.sharing.domain.agreements import DatasetFacts, FieldFacts, parse_agreement
+from muster.sharing.domain.commands import RegisterAgreement
+from muster.sharing.domain.errors import AgreementInvalid
 
 Progress = Callable[[str], None]
 
@@ -88,6 +91,7 @@ class LoadSummary:
     datasets: KindCounts = field(default_factory=KindCounts)
     escalation: KindCounts = field(default_factory=KindCounts)
     plans: KindCounts = field(default_factory=KindCounts)
+    agreements: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -97,6 +101,7 @@ class LoadSummary:
             "datasets": self.datasets,
             "escalation": self.escalation,
             "plans": self.plans,
+            "agreements": self.agreements,
         }
 
     @property
@@ -115,17 +120,21 @@ def load_pack(
     muster: Deployment, pack: Pack, *, progress: Progress | None = None
 ) -> LoadSummary:
     """Register the pack's departments (parents first), new users, datasets,
-    escalation chains and plans in one transaction.
+    escalation chains, plans and sharing agreements in one transaction.
 
     Users whose username already exists are left as they are and counted unchanged.
-    A new user without a password, or a user or dataset the rules refuse, fails the
-    whole load with ``PackInvalid`` before anything is written. The region is not
-    recorded yet: no event describes it (a later change adds one).
+    A new user without a password, or a user, dataset or agreement the rules refuse,
+    fails the whole load with ``PackInvalid`` before anything is written. The region
+    is not recorded yet: no event describes it (a later change adds one).
     """
     with muster.engine.connect() as conn:
         existing = {user.username for user in queries.list_users(conn)}
     new_users = [user for user in pack.users if user.username not in existing]
-    problems = _new_user_problems(pack, new_users) + dataset_problems(pack)
+    problems = [
+        *_new_user_problems(pack, new_users),
+        *dataset_problems(pack),
+        *agreement_problems(pack),
+    ]
     if problems:
         raise PackInvalid(problems)
     summary = LoadSummary(region=pack.region.code)
@@ -138,6 +147,10 @@ def load_pack(
         (summary.datasets, [_dataset_command(dataset) for dataset in pack.datasets]),
         (summary.escalation, [_chain_command(chain) for chain in pack.escalation]),
         (summary.plans, [RegisterPlan(document=plan) for plan in pack.plans]),
+        (
+            summary.agreements,
+            [RegisterAgreement(agreement=a, source="pack") for a in pack.agreements],
+        ),
     ]
     commands = [command for _, batch in batches for command in batch]
     outcomes = iter(run_in_one_transaction(muster.bus, commands, progress=progress))
@@ -225,6 +238,46 @@ def dataset_problems(pack: Pack) -> list[PackProblem]:
             line = line_of(root, ["datasets", index, *path])
             problems.append(PackProblem(DATASETS, line, refused.message))
     return problems
+
+
+def agreement_problems(pack: Pack) -> list[PackProblem]:
+    """Find agreements the sharing rules refuse, at the line of the offending key.
+
+    Each agreement is checked against its dataset as datasets.yaml defines it (the
+    catalog holds exactly that once the datasets are loaded, in the same transaction).
+    """
+    problems: list[PackProblem] = []
+    root = _file_root(pack, SHARING) if pack.agreements else None
+    facts = {dataset.code: _dataset_facts(dataset) for dataset in pack.datasets}
+    departments = frozenset(department.code for department in pack.departments)
+    for index, data in enumerate(pack.agreements):
+        dataset = facts.get(str(data.get("dataset")))
+        if dataset is None:  # refused by read_pack; kept for hand-built packs
+            line = line_of(root, ["agreements", index, "dataset"])
+            message = f"unknown dataset '{data.get('dataset')}' (not in {DATASETS})"
+            problems.append(PackProblem(SHARING, line, message))
+            continue
+        try:
+            parse_agreement(data, dataset, departments=departments)
+        except AgreementInvalid as refused:
+            key = str(refused.params.get("field") or "code")
+            line = line_of_key(root, ["agreements", index], key=key)
+            problems.append(PackProblem(SHARING, line, refused.message))
+    return problems
+
+
+def _dataset_facts(dataset: DatasetSpec) -> DatasetFacts:
+    return DatasetFacts(
+        code=dataset.code,
+        owner=dataset.owner_department,
+        sharing_class=dataset.sharing_class,
+        grade=dataset.data_grade,
+        format=dataset.format,
+        fields=tuple(
+            FieldFacts(name=item.name, type=item.type, sensitivity=item.sensitivity)
+            for item in dataset.fields
+        ),
+    )
 
 
 def _file_root(pack: Pack, name: str) -> Node | None:
@@ -324,6 +377,8 @@ def _describe(command: Command, result: object) -> str:
     if isinstance(command, RegisterPlan):
         document = command.document
         return f"plan {document['code']} v{document['version']}: {result}"
+    if isinstance(command, RegisterAgreement):
+        return f"agreement {command.agreement.get('code')}: {result}"
     return f"{type(command).__name__}: done"
 
 
@@ -331,6 +386,7 @@ __all__ = [
     "Deployment",
     "KindCounts",
     "LoadSummary",
+    "agreement_problems",
     "dataset_problems",
     "load_pack",
     "run_in_one_transaction",

@@ -160,6 +160,9 @@ class Pack:
     plans.schema.json and by ``muster.response.domain.plan_check``; they are sent on
     as they are (``RegisterPlan(document=...)``). ``escalation`` lists the default
     chain first (department "*"), if set, then the departments' own chains.
+    ``agreements`` are the entries of sharing.yaml as checked against
+    sharing.schema.json, sent on as they are (``RegisterAgreement(agreement=...)``);
+    the sharing rules (``muster.sharing.domain.agreements``) are applied on loading.
     """
 
     root: Path
@@ -169,6 +172,7 @@ class Pack:
     datasets: tuple[DatasetSpec, ...] = ()
     plans: tuple[dict[str, Any], ...] = ()
     escalation: tuple[EscalationSpec, ...] = ()
+    agreements: tuple[dict[str, Any], ...] = ()
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -1,7 +1,8 @@
 """Read a deployment pack from disk and check it: YAML, JSON Schema, cross-file rules.
 
-Covers the fixed files here and, through ``muster.pack.plans``, escalation.yaml and
-plans/*.yaml with the plan rules. Pure Python, no database. Every problem found is
+Covers the fixed files here (sharing.yaml: schema, unique codes, known datasets; the
+sharing rules run when loading) and, through ``muster.pack.plans``, escalation.yaml
+and plans/*.yaml with the plan rules. Pure Python, no database. Every problem found is
 reported at once (``PackInvalid`` from ``read_pack``, a list from ``check_pack``).
 Imported through ``muster.pack``.
 """
@@ -43,8 +44,9 @@ REGION = "region.yaml"
 DEPARTMENTS = "departments.yaml"
 USERS = "users.yaml"
 DATASETS = "datasets.yaml"
+SHARING = "sharing.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS)
+OPTIONAL_FILES = (USERS, DATASETS, SHARING)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -90,6 +92,9 @@ def check_pack(path: Path) -> PackCheck:
     escalation = read_escalation(root, problems=problems)
     plans = read_plans(root, problems=problems)
     problems.extend(_cross_file_problems(documents))
+    if SHARING in documents:
+        datasets = _codes(root, documents, name=DATASETS, key="datasets")
+        problems.extend(_sharing_problems(documents[SHARING], datasets))
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -157,6 +162,20 @@ def _cross_file_problems(documents: dict[str, Document]) -> list[PackProblem]:
         problems.extend(_user_problems(users, known))
     if datasets is not None:
         problems.extend(_dataset_problems(datasets, known))
+    return problems
+
+
+def _sharing_problems(sharing: Document, known: set[str] | None) -> list[PackProblem]:
+    """Find repeated agreement codes and agreements on datasets the pack lacks.
+
+    ``known`` is None when datasets.yaml is unusable (its problems are reported).
+    """
+    problems = _duplicates(sharing, key="agreements", field="code")
+    for index, entry in enumerate(sharing.items("agreements")):
+        if known is not None and entry["dataset"] not in known:
+            path: list[str | int] = ["agreements", index, "dataset"]
+            message = f"unknown dataset '{entry['dataset']}' (not in {DATASETS})"
+            problems.append(sharing.problem(path, message))
     return problems
 
 
@@ -337,6 +356,9 @@ def _build_pack(root: Path, documents: dict[str, Document]) -> Pack:
         departments=departments,
         users=users,
         datasets=datasets,
+        agreements=tuple(
+            documents[SHARING].items("agreements") if SHARING in documents else []
+        ),
     )
 
 

@@ -33,7 +33,19 @@ NOTICE_DAYS = 30
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(_canonical(value), ensure_ascii=False, sort_keys=True)
+
+
+def _canonical(value: object) -> object:
+    """Write whole floats as integers, as the log's canonical JSON does (RFC 8785), so
+    a rebuild from the log gives the same rows as the live projection."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
 
 
 def bump_policy_version(conn: Connection, seq: int) -> None:
