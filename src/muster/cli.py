@@ -39,6 +39,7 @@ from muster.pack import read_pack
 from muster.pack.loader import load_pack
 from muster.response.cli import plan_app
 from muster.settings import Settings, get_settings
+from muster.sharing.cli import access_app
 
 
 class _MusterGroup(TyperGroup):
@@ -108,6 +109,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(plan_app, name="plan")
 app.add_typer(notify_app, name="notify")
+app.add_typer(access_app, name="access")
 app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)

@@ -18,7 +18,7 @@ from muster.catalog.domain.commands import (
     DatasetMetadata,
     RegisterDataset,
 )
-from muster.core.messages import SYSTEM_ACTOR
+from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.identity.domain.commands import RegisterDepartment
 from muster.ingest import api as ingest_api
 from muster.ingest import dashboard_pages, labels, pages, queries
@@ -230,7 +230,8 @@ class TestPushRecords:
     def test_unreadable_body_is_422_and_kept_in_quarantine(
         self, web: WebClient, muster: Muster
     ) -> None:
-        """A JSON object that is no record list: 422 with the quarantine item's id."""
+        """A JSON object that is no record list: 422 with the quarantine item's id;
+        the owner's steward works the item (a connector key never reads it back)."""
         headers = _bearer(muster, "TRANSPORT")
 
         response = web.post(
@@ -240,7 +241,10 @@ class TestPushRecords:
         assert response.status_code == 422
         problem = response.json()
         assert problem["code"] == "document_rejected"
-        item = web.get(f"/api/quarantine/{problem['quarantine_id']}", headers=headers)
+        path = f"/api/quarantine/{problem['quarantine_id']}"
+        assert web.get(path, headers=headers).status_code == 403
+        web.sign_in("transport.duty")
+        item = web.get(path)
         assert item.status_code == 200
         assert item.json()["is_document"] is True
         assert item.json()["reasons"][0]["rule"] == "structure"
@@ -544,7 +548,8 @@ class TestQuarantinePages:
     def test_default_scope_is_the_viewers_department(
         self, web: WebClient, muster: Muster
     ) -> None:
-        """Other departments see road items only when they pick the dataset."""
+        """The quarantine is the owner's work queue: another department sees no road
+        items and is refused the dataset's queue and the item (403)."""
         item_id = _quarantine_bad_row(muster)
         web.sign_in("met.duty")
 
@@ -553,8 +558,7 @@ class TestQuarantinePages:
         shown = web.get(f"/quarantine/{item_id}")
 
         assert item_id not in default.text
-        assert item_id in chosen.text
-        assert "Fix and resubmit" not in shown.text
+        assert (chosen.status_code, shown.status_code) == (403, 403)
 
 
 class TestUploadForm:
@@ -591,7 +595,10 @@ class TestUploadForm:
         assert page.status_code == 200
         assert 'enctype="multipart/form-data"' not in page.text
         assert refused.status_code == 403
-        assert event_types(muster, after=before) == ["identity.AccessRefused"]
+        assert event_types(muster, after=before) == [
+            "sharing.AccessDecided",  # the page's read of the records, logged
+            "identity.AccessRefused",
+        ]
 
     def test_missing_file_is_asked_for(self, web: WebClient) -> None:
         """Submitting the form without a file shows it again with a message."""
@@ -683,10 +690,12 @@ class TestPersonalData:
         )
         return headers
 
-    def test_owner_and_admin_read_others_are_refused_and_logged(
+    def test_owner_reads_others_are_refused_and_every_read_logged(
         self, web: WebClient, muster: Muster
     ) -> None:
-        """Personal records: the owning department and admins only; refusals logged."""
+        """Reads go through the sharing policies: the owning department reads; an
+        admin and another department without an agreement and purpose, and a key,
+        get 403 with the reason; every read is logged as an access decision."""
         key = self._push(web, muster)
         path = f"/api/datasets/{RESIDENTS}/records"
         readers = {}
@@ -701,10 +710,12 @@ class TestPersonalData:
         assert [r["values"]["name"] for r in readers["health.duty"].json()] == [
             "王阿姨"
         ]
-        assert readers["admin"].status_code == 200
-        assert readers["transport.duty"].status_code == 403
+        assert readers["health.duty"].headers["X-TLP"] == "TLP:AMBER"
+        for refused in (readers["admin"], readers["transport.duty"]):
+            assert refused.status_code == 403
+            assert "state a purpose" in refused.json()["detail"]
         assert by_key.status_code == 403
-        assert event_types(muster, after=before) == ["identity.AccessRefused"]
+        assert event_types(muster, after=before) == ["sharing.AccessDecided"]
 
     def test_pages_and_quarantine_follow_the_rule(
         self, web: WebClient, muster: Muster
@@ -721,21 +732,29 @@ class TestPersonalData:
         assert listed.json() == []
         assert chosen.status_code == 403
 
-    def test_the_rule_itself(self, muster: Muster) -> None:
-        """may_read_records: open datasets for all; personal ones for owners."""
+    def test_who_works_the_quarantine(self, muster: Muster) -> None:
+        """manage_quarantine is the decision point's: the owner's stewards and
+        admins work a dataset's quarantine; other departments and keys do not."""
         factories.department(muster, "HEALTH")
+        factories.department(muster, "EMB")
         muster.bus.handle(_residents(), SYSTEM_ACTOR)
-        nurse = factories.user(muster, "nurse", department_code="HEALTH")
+        actors = {
+            "nurse": factories.user(muster, "nurse", department_code="HEALTH"),
+            "root": factories.user(muster, "root", roles=("admin",)),
+            "emb": factories.user(muster, "emb", roles=("duty_officer",)),
+            "key": Actor(
+                kind="api_key", id="k", department="HEALTH",
+                roles=frozenset({"connector"}),
+            ),
+        }  # fmt: skip
+
         with muster.engine.connect() as conn:
-            from muster.catalog import queries as catalog
+            decided = {
+                name: ingest_api.may_manage_quarantine(muster, conn, actor, RESIDENTS)
+                for name, actor in actors.items()
+            }
 
-            residents = catalog.get_dataset(conn, RESIDENTS)
-        assert residents is not None
-        key = type(nurse)(kind="api_key", id="k", department="HEALTH")
-
-        assert ingest_api.may_read_records(nurse, residents)
-        assert ingest_api.may_read_records(SYSTEM_ACTOR, residents)
-        assert not ingest_api.may_read_records(key, residents)
+        assert decided == {"nurse": True, "root": True, "emb": False, "key": False}
 
 
 class TestFeedSummaries:

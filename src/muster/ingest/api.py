@@ -1,13 +1,15 @@
 """HTTP API of the ingest part: push records and CAP alerts, read what is stored, fix
 or discard quarantined items, and read data quality (R13).
 
-``may_read_records`` is the one rule for reading stored records; ``pages.py`` uses it
-through ``require_record_access``. Imported by ``web.app`` and ``ingest.pages``.
+Stored records leave only through the sharing read (``read_records`` sends
+``ReadShared``: decided by Cedar, masked, logged). The quarantine is the provider's
+work queue: the decision point's ``manage_quarantine`` says who works it
+(``require_quarantine_access``). Imported by ``web.app`` and ``ingest.pages``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -32,13 +34,19 @@ from muster.ingest.schemas import (
     DiscardIn,
     IngestOut,
     MeasureOut,
-    ObservationOut,
     QuarantineItemOut,
     ReasonOut,
-    RecordOut,
     ResolutionOut,
     ResubmitIn,
 )
+from muster.sharing import queries as sharing
+from muster.sharing.api import TLP_HEADER, refusal_problem
+from muster.sharing.domain.commands import ReadShared
+from muster.sharing.domain.policies import MANAGE_QUARANTINE
+from muster.sharing.pdp import Context
+from muster.sharing.policy_state import decide_on_dataset
+from muster.sharing.reads import SharedRead
+from muster.sharing.schemas import SharedRecordOut, tlp_label
 from muster.web import i18n
 from muster.web.deps import CurrentActor, Language, MusterDep
 from muster.web.errors import problem
@@ -46,7 +54,6 @@ from muster.web.i18n import N_
 
 router = APIRouter(prefix="/api", tags=["ingest"])
 
-PERSONAL_SENSITIVITIES = frozenset({"personal", "sensitive_personal"})
 RECORD_MEDIA_TYPES: dict[str, str] = {
     "application/json": "json",
     "text/csv": "csv",
@@ -63,39 +70,69 @@ UNSUPPORTED_MEDIA = N_("Send the body as one of: %(types)s.")
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def may_read_records(actor: Actor, dataset: catalog.DatasetView) -> bool:
-    """Tell whether an actor may read a dataset's stored (or quarantined) records.
+def read_records(
+    muster: Muster,
+    actor: Actor,
+    code: str,
+    *,
+    limit: int,
+    channel: str,
+    purpose: str | None = None,
+    incident_id: str | None = None,
+) -> SharedRead:
+    """Read records through the sharing decision point (masked, logged; never raises
+    on a refusal: the decision is ``deny`` and the reason says why)."""
+    command = ReadShared(
+        dataset=code,
+        purpose=purpose or None,
+        incident_id=incident_id or None,
+        limit=limit,
+        channel=channel,
+    )
+    read: SharedRead = muster.bus.handle(command, actor)
+    return read
 
-    Until sharing agreements and masking exist (a later issue), everyone signed in
-    may read a dataset without personal fields. A dataset with a ``personal`` or
-    ``sensitive_personal`` field is read only by people of the owning department,
-    admins and Muster itself; connector keys push data but never read it back.
-    """
-    if not any(item.sensitivity in PERSONAL_SENSITIVITIES for item in dataset.fields):
-        return True
-    if actor.has_role("admin", "system"):
-        return True
-    return actor.kind == "user" and actor.department == dataset.owner_department
+
+def may_manage_quarantine(
+    muster: Muster, conn: Connection, actor: Actor, dataset_code: str
+) -> bool:
+    """Ask the decision point whether an actor works a dataset's quarantine."""
+    facts = sharing.dataset_facts(conn, dataset_code)
+    if facts is None:
+        return False
+    now = Context(now=muster.clock.now())
+    return decide_on_dataset(
+        conn, muster.pdp, actor, MANAGE_QUARANTINE, facts, now
+    ).allowed
 
 
-def require_record_access(
+def manageable_datasets(
+    muster: Muster, conn: Connection, actor: Actor
+) -> list[catalog.DatasetView]:
+    """Return the datasets whose quarantine the actor works (the decision point's)."""
+    return [
+        view
+        for view in catalog.list_datasets(conn)
+        if may_manage_quarantine(muster, conn, actor, view.code)
+    ]
+
+
+def require_quarantine_access(
     muster: Muster, actor: Actor, dataset: catalog.DatasetView
 ) -> None:
-    """Raise PermissionDenied, and log the refusal, unless the actor may read."""
-    if may_read_records(actor, dataset):
-        return
+    """Raise PermissionDenied, and log the refusal, unless the actor works the
+    dataset's quarantine (its owner's stewards and admins)."""
+    with muster.engine.connect() as conn:
+        if may_manage_quarantine(muster, conn, actor, dataset.code):
+            return
     refusal = PermissionDenied(
-        f"records of {dataset.code} hold personal data: only "
-        f"{dataset.owner_department} and admins may read them",
-        action="read records",
+        f"the quarantine of {dataset.code} is worked by "
+        f"{dataset.owner_department}'s stewards and admins",
+        action="manage quarantine",
     )
-    _log_refusal(muster, actor, refusal)
+    # Reading the queue is no command; the bus logs its refusal like a command's.
+    muster.bus.record_refusal("ReadQuarantine", actor, refusal)
     raise refusal
-
-
-def _log_refusal(muster: Muster, actor: Actor, refusal: PermissionDenied) -> None:
-    # A read is no command; the bus logs its refusal the same way as a command's.
-    muster.bus.record_refusal("ReadRecords", actor, refusal)
 
 
 def get_dataset(conn: Connection, code: str) -> catalog.DatasetView:
@@ -120,7 +157,7 @@ def readable_item(muster: Muster, actor: Actor, item_id: str) -> queries.Quarant
         item = get_item(conn, item_id)
         dataset = catalog.get_dataset(conn, item.dataset_code or "")
     if dataset is not None:
-        require_record_access(muster, actor, dataset)
+        require_quarantine_access(muster, actor, dataset)
     return item
 
 
@@ -212,28 +249,33 @@ def post_cap(
     return JSONResponse(outcome.model_dump())
 
 
-@router.get("/datasets/{code}/records", response_model=list[RecordOut])
+Purpose = Annotated[str | None, Query(max_length=64)]
+REFUSED: dict[int | str, dict[str, Any]] = {403: {"description": "Refused; why"}}
+Records = list[SharedRecordOut]
+
+
+@router.get("/datasets/{code}/records", response_model=Records, responses=REFUSED)
+@router.get("/datasets/{code}/observations", response_model=Records, responses=REFUSED)
 def list_records(
-    code: str, actor: CurrentActor, muster: MusterDep, limit: Limit = 100
-) -> list[RecordOut]:
-    """List a dataset's newest stored records (personal datasets: owners only)."""
-    with muster.engine.connect() as conn:
-        dataset = get_dataset(conn, code)
-        rows = queries.list_records(conn, code, limit=limit)
-    require_record_access(muster, actor, dataset)
-    return [RecordOut.of(row) for row in rows]
-
-
-@router.get("/datasets/{code}/observations", response_model=list[ObservationOut])
-def list_observations(
-    code: str, actor: CurrentActor, muster: MusterDep, limit: Limit = 100
-) -> list[ObservationOut]:
-    """List a dataset's newest observations (personal datasets: owners only)."""
-    with muster.engine.connect() as conn:
-        dataset = get_dataset(conn, code)
-        rows = queries.list_observations(conn, code, limit=limit)
-    require_record_access(muster, actor, dataset)
-    return [ObservationOut.of(row) for row in rows]
+    code: str,
+    request: Request,
+    actor: CurrentActor,
+    muster: MusterDep,
+    limit: Limit = 100,
+    purpose: Purpose = None,
+    incident: Purpose = None,
+) -> Response:
+    """List a dataset's newest records (or observations) as the sharing policies
+    release them: masked, labelled ``X-TLP``, logged; a refusal is 403 with its
+    reason. The full answer is ``/api/v1/datasets/{code}/shared``."""
+    read = read_records(
+        muster, actor, code, limit=limit, channel="api",
+        purpose=purpose, incident_id=incident,
+    )  # fmt: skip
+    if read.decision == "deny":
+        return refusal_problem(request, read)
+    body = [SharedRecordOut.of(record).model_dump() for record in read.records]
+    return JSONResponse(body, headers={TLP_HEADER: tlp_label(read.tlp)})
 
 
 @router.get("/quarantine", response_model=list[QuarantineItemOut])
@@ -243,22 +285,19 @@ def list_quarantine(
     dataset: str | None = None,
     status: Annotated[str, Query(pattern="^(open|accepted|discarded|all)$")] = "open",
 ) -> list[QuarantineItemOut]:
-    """List quarantined items the caller may read, newest first."""
+    """List quarantined items of the datasets the caller works, newest first."""
     with muster.engine.connect() as conn:
         chosen = get_dataset(conn, dataset) if dataset else None
         items = queries.list_quarantine(
             conn, dataset_code=dataset, status=None if status == "all" else status
         )
-        readable = {
-            view.code: may_read_records(actor, view)
-            for view in catalog.list_datasets(conn)
-        }
+        worked = {view.code for view in manageable_datasets(muster, conn, actor)}
     if chosen is not None:
-        require_record_access(muster, actor, chosen)
+        require_quarantine_access(muster, actor, chosen)
     return [
         QuarantineItemOut.of(item)
         for item in items
-        if item.dataset_code is None or readable.get(item.dataset_code, True)
+        if item.dataset_code is None or item.dataset_code in worked
     ]
 
 
@@ -344,11 +383,12 @@ def cap_alerts(
 
 
 __all__ = [
-    "PERSONAL_SENSITIVITIES",
     "get_dataset",
     "get_item",
-    "may_read_records",
+    "manageable_datasets",
+    "may_manage_quarantine",
+    "read_records",
     "readable_item",
-    "require_record_access",
+    "require_quarantine_access",
     "router",
 ]

@@ -22,8 +22,13 @@ from muster.core.errors import PermissionDenied, ValidationFailed
 from muster.core.messages import Actor
 from muster.identity import queries as identity_queries
 from muster.ingest import dashboard_pages, labels, queries
-from muster.ingest.api import get_dataset, readable_item, require_record_access
-from muster.ingest.api import may_read_records as may_read
+from muster.ingest.api import (
+    get_dataset,
+    manageable_datasets,
+    read_records,
+    readable_item,
+    require_quarantine_access,
+)
 from muster.ingest.domain.commands import (
     DiscardRecord,
     IngestFile,
@@ -31,7 +36,10 @@ from muster.ingest.domain.commands import (
 )
 from muster.ingest.domain.model import require_steward
 from muster.ingest.files import IngestOutcome
-from muster.web.errors import message_for
+from muster.sharing.api import cell as csv_cell
+from muster.sharing.api import columns as released_columns
+from muster.sharing.reads import SharedRead
+from muster.web.errors import STATUS_TITLES, message_for
 from muster.web.i18n import N_
 from muster.web.templating import Page, SignedInPage
 
@@ -51,29 +59,26 @@ Text = Annotated[str, Form()]
 def quarantine_list(
     page: SignedInPage, dataset: str = "", status: str = "open", notice: str = ""
 ) -> Response:
-    """List quarantined items: the viewer's department's datasets unless filtered."""
+    """List quarantined items of the datasets the viewer works (or the one chosen)."""
     actor = _actor(page)
     status = status if status in (*labels.ITEM_STATUS_LABELS, "all") else "open"
     with page.muster.engine.connect() as conn:
         datasets = catalog.list_datasets(conn)
         chosen = get_dataset(conn, dataset) if dataset else None
+        worked = manageable_datasets(page.muster, conn, actor)
     if chosen is not None:
-        require_record_access(page.muster, actor, chosen)
-    readable = [view for view in datasets if may_read(actor, view)]
+        require_quarantine_access(page.muster, actor, chosen)
+    codes: list[str] | None = [view.code for view in worked]
     if chosen is not None:
-        codes: list[str] | None = [chosen.code]
-    elif actor.has_role("admin"):
-        codes = None
-    else:
-        codes = [
-            view.code for view in readable if view.owner_department == actor.department
-        ]
+        codes = [chosen.code]
+    elif len(worked) == len(datasets):
+        codes = None  # the whole queue, with documents of no dataset (admins)
     with page.muster.engine.connect() as conn:
         items = _items(conn, codes, None if status == "all" else status)
     return page.render(
         "ingest_quarantine_list.html",
         items=items,
-        datasets=readable,
+        datasets=worked,
         names={view.code: view.name(page.language) for view in datasets},
         dataset=dataset,
         status=status,
@@ -186,9 +191,18 @@ def _excerpt(item: queries.QuarantineView) -> str:
 
 
 @router.get("/datasets/{code}/records")
-def dataset_records(code: str, page: SignedInPage, notice: str = "") -> Response:
-    """Show a dataset's newest records (or observations) and, to stewards, upload."""
-    return _render_records(page, code, notice=notice)
+def dataset_records(
+    code: str,
+    page: SignedInPage,
+    notice: str = "",
+    purpose: str = "",
+    incident: str = "",
+) -> Response:
+    """Show a dataset's newest records (or observations) as the sharing policies
+    release them to the viewer (masked, logged) and, to stewards, the upload form."""
+    return _render_records(
+        page, code, notice=notice, purpose=purpose[:64], incident=incident[:64]
+    )
 
 
 @router.post("/datasets/{code}/records")
@@ -228,16 +242,29 @@ def _render_records(
     upload: IngestOutcome | None = None,
     upload_error: str = "",
     status_code: int = 200,
+    purpose: str = "",
+    incident: str = "",
 ) -> Response:
     actor = _actor(page)
     with page.muster.engine.connect() as conn:
         dataset = get_dataset(conn, code)
-    require_record_access(page.muster, actor, dataset)
+    read = read_records(
+        page.muster, actor, code, limit=RECORDS_SHOWN, channel="page",
+        purpose=purpose, incident_id=incident,
+    )  # fmt: skip
+    if read.decision == "deny":
+        return page.render(
+            "error.html",
+            status_code=403,
+            title=page.translate(STATUS_TITLES[403]),
+            message=read.reason,
+            status=403,
+        )
     with page.muster.engine.connect() as conn:
-        columns, rows = _table(conn, dataset)
         waiting = len(queries.list_quarantine(conn, dataset_code=code))
         stored = queries.count_stored(conn, code)
         owner = identity_queries.get_department(conn, dataset.owner_department)
+    columns, rows = _table(read)
     return page.render(
         "ingest_records.html",
         status_code=status_code,
@@ -254,30 +281,27 @@ def _render_records(
     )
 
 
-OBSERVATION_COLUMNS = ("station", "metric", "value", "unit", "observed_at")
+RECORDS_SHOWN = 200
 
 
-def _table(
-    conn: Connection, dataset: catalog.DatasetView
-) -> tuple[list[str], list[list[str]]]:
-    """Return column names and rows of cell texts, newest first."""
-    if dataset.format == "observations":
-        found = queries.list_observations(conn, dataset.code, limit=200)
-        columns = [*OBSERVATION_COLUMNS, "location"]
-        return columns, [
-            [cell(row[name]) for name in OBSERVATION_COLUMNS]
-            + [_place(row["latitude"], row["longitude"])]
-            for row in found
+def _table(read: SharedRead) -> tuple[list[str], list[list[str]]]:
+    """Return the released columns and rows of cell texts, newest first (or the
+    counts, when only counts are shared)."""
+    if not read.records and read.aggregate_by is not None:
+        return [read.aggregate_by, "count"], [
+            [value, str(count)] for value, count in read.aggregates
         ]
-    names = [item.name for item in dataset.fields]
-    records = queries.list_records(conn, dataset.code, limit=200)
+    names = released_columns(read)
     return names, [
-        [cell(record.values.get(name)) for name in names] for record in records
+        [_cell(record["values"].get(name)) for name in names] for record in read.records
     ]
 
 
-def _place(latitude: float | None, longitude: float | None) -> str:
-    return "" if latitude is None or longitude is None else f"{latitude}, {longitude}"
+def _cell(value: object) -> str:
+    """Return a released value as text; a point as ``lat, lon``."""
+    text = csv_cell(value)
+    is_point = isinstance(value, list) and not text.startswith("[")
+    return text.replace(",", ", ") if is_point else cell(value)
 
 
 def cell(value: object) -> str:

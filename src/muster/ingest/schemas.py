@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from muster.ingest.alerts import AlertOutcome
 from muster.ingest.files import IngestOutcome
-from muster.ingest.queries import QualityView, QuarantineView, RecordView
+from muster.ingest.queries import QualityView, QuarantineView
 
 MAX_REASON = 2000
 
@@ -135,47 +135,6 @@ class QuarantineItemOut(BaseModel):
         )
 
 
-class RecordOut(BaseModel):
-    """A stored record of a dataset."""
-
-    batch_id: str
-    ordinal: int
-    locator: str
-    values: dict[str, Any]
-    geometry: dict[str, Any] | None
-    received_at: str
-
-    @classmethod
-    def of(cls, view: RecordView) -> RecordOut:
-        """Build the response model from the read model."""
-        return cls(
-            batch_id=view.batch_id,
-            ordinal=view.ordinal,
-            locator=view.locator,
-            values=view.values,
-            geometry=view.geometry,
-            received_at=view.received_at,
-        )
-
-
-class ObservationOut(BaseModel):
-    """One stored observation: station, metric, value, unit, time, place."""
-
-    batch_id: str
-    station: str
-    metric: str
-    value: float
-    unit: str | None
-    observed_at: str
-    latitude: float | None
-    longitude: float | None
-
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> ObservationOut:
-        """Build the response model from a stored observation row."""
-        return cls(**{name: row[name] for name in cls.model_fields})
-
-
 class MeasureOut(BaseModel):
     """The current status of one quality measure."""
 
@@ -242,10 +201,8 @@ __all__ = [
     "DiscardIn",
     "IngestOut",
     "MeasureOut",
-    "ObservationOut",
     "QuarantineItemOut",
     "ReasonOut",
-    "RecordOut",
     "ResolutionOut",
     "ResubmitIn",
 ]

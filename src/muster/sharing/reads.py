@@ -224,10 +224,7 @@ def decide_rows(
             facts, principal, context, agreements, policies.entries,
             [*records, *counted.values()], outside=grants_here,
         )  # fmt: skip
-    by_areas: dict[frozenset[str], list[Row]] = {}
-    covering = index.covering
-    for row in rows():
-        by_areas.setdefault(covering(row.position), []).append(row)
+    by_areas = index.group(rows())
     release_of = {probe.areas: d.policies for probe, d in allow.items()}
     count_of = {probe.areas: d.policies for probe, d in count.items()}
     owner = principal.department == facts.owner

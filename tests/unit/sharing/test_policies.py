@@ -186,7 +186,7 @@ class TestBaseRules:
     @pytest.mark.parametrize("action", [READ_RECORDS, READ_AGGREGATE, MANAGE])
     def test_connectors_never_read(self, action: str) -> None:
         """A connector key of the owner itself reads and manages nothing."""
-        connector = user("HEALTH", "admin", kind="connector")
+        connector = user("HEALTH", "admin", kind="api_key")
 
         decision = decide(connector, action=action, dataset=facts(grade="GENERAL"))
 

@@ -14,10 +14,23 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from muster.sharing.domain.agreements import Agreement
 
 EARTH_RADIUS_KM = 6371.0088
+
+
+class HasPosition(Protocol):
+    """Anything with a (lat, lon) position, or None."""
+
+    @property
+    def position(self) -> tuple[float, float] | None:
+        """Return the position."""
+        ...
+
+
+Positioned = TypeVar("Positioned", bound=HasPosition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +233,33 @@ class AreaIndex:
         self.grant_ids: tuple[str, ...] = tuple(
             sorted(grant.grant_id for grant in grants if grant.radius_km is not None)
         )
+
+    def group(
+        self, rows: Iterable[Positioned]
+    ) -> dict[frozenset[str], list[Positioned]]:
+        """Group rows by the set of circles holding their ``position`` (the hot loop of
+        a list read: the cell lookup is inlined)."""
+        groups: dict[frozenset[str], list[Positioned]] = {}
+        cells, none, floor, step = self._cells, self._none, math.floor, GRID_DEGREES
+        for row in rows:
+            position = row.position
+            if position is None:
+                key = none
+            else:
+                lat, lon = position
+                found = cells.get((floor(lat / step), floor(lon / step)))
+                if found is None:
+                    key = none
+                elif not found[1]:
+                    key = found[0]
+                else:
+                    key = self.covering(position)
+            bucket = groups.get(key)
+            if bucket is None:
+                groups[key] = [row]
+            else:
+                bucket.append(row)
+        return groups
 
     def covering(self, position: tuple[float, float] | None) -> frozenset[str]:
         """Return the ids of the grants whose circle holds the position."""

@@ -94,7 +94,7 @@ BASE_POLICIES: tuple[tuple[str, str], ...] = (
     ),
     (
         "rule:connectors-do-not-read",
-        'forbid(principal, action, resource) when { principal.kind == "connector" };',
+        'forbid(principal, action, resource) when { principal.kind == "api_key" };',
     ),
 )
 
