@@ -363,11 +363,13 @@ class TestRestrictiveness:
     def test_given_two_masks_when_the_least_restrictive_is_asked_then_it_wins(
         self,
     ) -> None:
-        """Given two masks, when compared, then the one that reveals more wins
-        and a tie keeps the first."""
+        """Given two masks, when compared, then the one that reveals more wins,
+        and a tie goes the same way whichever comes first."""
         assert least_restrictive(HIDE, GRID) is GRID
         assert least_restrictive(NONE, NAME) is NONE
-        assert least_restrictive(PHONE, NAME) is PHONE
+        assert least_restrictive(PHONE, NAME) is least_restrictive(NAME, PHONE)
+        fine, coarse = parse_mask("grid:0.01"), parse_mask("grid:0.05")
+        assert least_restrictive(coarse, fine) == fine == least_restrictive(fine, coarse)
 
 
 RECORD = {

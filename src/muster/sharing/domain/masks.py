@@ -102,9 +102,19 @@ def restrictiveness(mask: Mask) -> int:
     return _RESTRICTIVENESS[mask.kind]
 
 
+_TIE_ORDER = tuple(MaskKind)
+
+
+def mask_order(mask: Mask) -> tuple[int, int, float]:
+    """Order masks from most to least revealing: by restrictiveness, then (text masks
+    of equal rank, grids of different sizes) by a fixed order, so the choice among
+    several permitting agreements never depends on the order they were found in."""
+    return (restrictiveness(mask), _TIE_ORDER.index(mask.kind), mask.cell_degrees)
+
+
 def least_restrictive(a: Mask, b: Mask) -> Mask:
-    """Pick the mask that reveals more; on a tie, ``a``."""
-    return b if restrictiveness(b) < restrictiveness(a) else a
+    """Pick the mask that reveals more (ties broken by ``mask_order``)."""
+    return b if mask_order(b) < mask_order(a) else a
 
 
 def _mask_name(value: object) -> str:
