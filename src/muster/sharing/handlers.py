@@ -13,7 +13,6 @@ from functools import partial
 
 from muster.core.bus import Handler
 from muster.core.clock import isoformat_utc
-from muster.core.errors import PermissionDenied
 from muster.core.messages import Command, Event
 from muster.core.uow import UnitOfWork
 from muster.identity import queries as identity
@@ -57,7 +56,7 @@ from muster.sharing.domain.events import (
     PersonalDataNoticeGiven,
 )
 from muster.sharing.domain.grants import Grant, reconcile
-from muster.sharing.domain.policies import BREAK_GLASS, MANAGE
+from muster.sharing.domain.policies import BREAK_GLASS, MANAGE, REQUEST
 from muster.sharing.pdp import DecisionPoint
 from muster.sharing.policy_state import authorize
 from muster.sharing.reads import handle_read
@@ -158,17 +157,18 @@ def revoke_agreement(
         uow.commit()
 
 
-def request_access(command: RequestAccess, uow: UnitOfWork) -> str:
+def request_access(
+    command: RequestAccess, uow: UnitOfWork, *, pdp: DecisionPoint
+) -> str:
     """A consumer's person asks the provider for access; return the request id."""
     actor = uow.actor
-    if actor.kind != "user" or not actor.department:
-        raise PermissionDenied(
-            "requests are made by people of a department", action="request"
-        )
     with uow:
         facts = dataset_or_refuse(uow, command.dataset)
-        if actor.department == facts.owner:
-            raise AgreementInvalid("a department reads its own data without a request")
+        authorize(
+            uow.conn, pdp, actor, REQUEST, facts, uow.clock.now(),
+            refusal=f"requests for {facts.code} are made by people of departments "
+            f"other than {facts.owner}",
+        )  # fmt: skip
         unknown = [name for name in command.fields if facts.field(name) is None]
         if unknown:
             raise AgreementInvalid(
@@ -197,7 +197,7 @@ def request_access(command: RequestAccess, uow: UnitOfWork) -> str:
             request_id=request_id,
             dataset=facts.code,
             provider=facts.owner,
-            consumer=actor.department,
+            consumer=actor.department or "",
             fields=tuple(command.fields) or facts.names,
             purposes=tuple(item.strip() for item in command.purposes if item.strip()),
             justification=command.justification.strip(),
@@ -456,7 +456,7 @@ def command_handlers(*, pdp: DecisionPoint) -> dict[type[Command], Handler]:
     return {
         RegisterAgreement: partial(register_agreement, pdp=pdp),
         RevokeAgreement: partial(revoke_agreement, pdp=pdp),
-        RequestAccess: request_access,
+        RequestAccess: partial(request_access, pdp=pdp),
         DecideAccessRequest: partial(decide_request, pdp=pdp),
         OpenBreakGlass: partial(open_break_glass, pdp=pdp),
         ReconcileGrants: reconcile_grants,

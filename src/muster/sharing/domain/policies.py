@@ -25,6 +25,7 @@ READ_AGGREGATE = "read_aggregate"
 MANAGE = "manage"
 MANAGE_QUARANTINE = "manage_quarantine"
 BREAK_GLASS = "break_glass"
+REQUEST = "request"
 STEWARD_ROLES = ("commander", "duty_officer", "analyst", "head")
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,200}")
 
@@ -42,7 +43,8 @@ entity Records {
   grade: String,
   areas: Set<String>,
 };
-action read_records, read_aggregate, manage, manage_quarantine, break_glass appliesTo {
+action read_records, read_aggregate, manage, manage_quarantine, break_glass, request
+appliesTo {
   principal: [User],
   resource: [Records],
   context: { now: Long, purpose: String, incident: String },
@@ -80,6 +82,12 @@ BASE_POLICIES: tuple[tuple[str, str], ...] = (
         "base:system",
         f"permit(principal, action in {_MANAGING}, resource) when "
         '{ principal.kind == "system" };',
+    ),
+    (
+        "base:request",
+        f'permit(principal, action == Action::"{REQUEST}", resource) when '
+        '{ principal.kind == "user" && principal.department != resource.owner && '
+        'principal.department != Department::"" };',
     ),
     (
         "base:commander-break-glass",
@@ -306,6 +314,7 @@ __all__ = [
     "MANAGE_QUARANTINE",
     "READ_AGGREGATE",
     "READ_RECORDS",
+    "REQUEST",
     "SCHEMA",
     "BreakGlass",
     "PolicyEntry",
