@@ -16,14 +16,12 @@ from muster.core.clock import isoformat_utc
 from muster.core.messages import Command, Event
 from muster.core.uow import UnitOfWork
 from muster.identity import queries as identity
-from muster.ingest.domain.errors import UnknownDataset
 from muster.sharing import queries
 from muster.sharing.domain.agreements import (
     PERSONAL,
     Agreement,
     DatasetFacts,
     Mode,
-    agreement_from_data,
     parse_agreement,
 )
 from muster.sharing.domain.commands import (
@@ -42,7 +40,6 @@ from muster.sharing.domain.errors import (
     RequestAlreadyDecided,
     UnknownAccessRequest,
     UnknownAgreement,
-    UnknownNotice,
 )
 from muster.sharing.domain.events import (
     AccessRequestDecided,
@@ -50,27 +47,19 @@ from muster.sharing.domain.events import (
     AgreementRegistered,
     AgreementRevoked,
     BreakGlassOpened,
-    GrantActivated,
-    GrantEnded,
-    PersonalDataNoticeDue,
-    PersonalDataNoticeGiven,
 )
-from muster.sharing.domain.grants import Grant, reconcile
 from muster.sharing.domain.policies import BREAK_GLASS, MANAGE, REQUEST
+from muster.sharing.grant_handlers import (
+    reconcile_grants,
+    reconcile_in,
+    record_notice_given,
+)
 from muster.sharing.pdp import DecisionPoint
-from muster.sharing.policy_state import authorize
+from muster.sharing.policy_state import authorize, dataset_or_refuse
 from muster.sharing.reads import handle_read
 
 MIN_JUSTIFICATION = 10  # characters; ten Chinese characters say a lot
 MAX_BREAK_GLASS_MINUTES = 24 * 60
-
-
-def dataset_or_refuse(uow: UnitOfWork, code: str) -> DatasetFacts:
-    """Return a dataset's facts, or raise UnknownDataset."""
-    facts = queries.dataset_facts(uow.conn, code)
-    if facts is None:
-        raise UnknownDataset(f"no dataset {code} in the catalog", dataset=code)
-    return facts
 
 
 def _departments(uow: UnitOfWork) -> frozenset[str]:
@@ -82,7 +71,7 @@ def register_agreement(
 ) -> str:
     """Check and register an agreement; return created, updated or unchanged."""
     with uow:
-        facts = dataset_or_refuse(uow, str(command.agreement.get("dataset") or ""))
+        facts = dataset_or_refuse(uow.conn, str(command.agreement.get("dataset") or ""))
         authorize(
             uow.conn,
             pdp,
@@ -135,7 +124,7 @@ def revoke_agreement(
             raise UnknownAgreement(
                 f"no active agreement {command.code}", agreement=command.code
             )
-        facts = dataset_or_refuse(uow, current["dataset"])
+        facts = dataset_or_refuse(uow.conn, current["dataset"])
         authorize(
             uow.conn,
             pdp,
@@ -163,7 +152,7 @@ def request_access(
     """A consumer's person asks the provider for access; return the request id."""
     actor = uow.actor
     with uow:
-        facts = dataset_or_refuse(uow, command.dataset)
+        facts = dataset_or_refuse(uow.conn, command.dataset)
         authorize(
             uow.conn, pdp, actor, REQUEST, facts, uow.clock.now(),
             refusal=f"requests for {facts.code} are made by people of departments "
@@ -217,7 +206,7 @@ def decide_request(
             raise UnknownAccessRequest(
                 f"no request {command.request_id}", request=command.request_id
             )
-        facts = dataset_or_refuse(uow, request["dataset"])
+        facts = dataset_or_refuse(uow.conn, request["dataset"])
         authorize(
             uow.conn,
             pdp,
@@ -300,7 +289,7 @@ def open_break_glass(
     """Open time-limited access for a commander; the provider is notified at once."""
     actor = uow.actor
     with uow:
-        facts = dataset_or_refuse(uow, command.dataset)
+        facts = dataset_or_refuse(uow.conn, command.dataset)
         authorize(
             uow.conn,
             pdp,
@@ -337,120 +326,6 @@ def open_break_glass(
     return break_glass_id
 
 
-def reconcile_in(uow: UnitOfWork) -> int:
-    """Activate and end grants to match the incidents, inside the caller's transaction;
-    return how many grant events were appended."""
-    now = uow.clock.now()
-    agreements = {item.code: item for item in queries.active_agreements(uow.conn)}
-    active = {item.grant_id: item for item in queries.active_grants(uow.conn)}
-    start, end = reconcile(agreements, queries.incident_states(uow.conn), active, now)
-    batches: list[tuple[str, list[Event], int]] = []
-    store = uow.context.store
-    for grant, reason in end:
-        stream = f"grant-{grant.grant_id}"
-        events: list[Event] = [
-            GrantEnded(
-                grant_id=grant.grant_id,
-                agreement_code=grant.agreement_code,
-                incident_id=grant.incident_id,
-                reason=reason,
-            )
-        ]
-        batches.append((stream, events, store.stream_version(uow.conn, stream)))
-        batches.extend(_notice_due(uow, grant, reason, agreements))
-    for grant in start:
-        stream = f"grant-{grant.grant_id}"
-        version = store.stream_version(uow.conn, stream)
-        version += sum(len(item[1]) for item in batches if item[0] == stream)
-        batches.append((stream, [_activated(grant)], version))
-    if batches:
-        uow.append_many(batches)
-    return sum(len(item[1]) for item in batches)
-
-
-def _activated(grant: Grant) -> GrantActivated:
-    return GrantActivated(
-        grant_id=grant.grant_id,
-        agreement_code=grant.agreement_code,
-        dataset=grant.dataset,
-        incident_id=grant.incident_id,
-        level=grant.level,
-        latitude=grant.latitude,
-        longitude=grant.longitude,
-        radius_km=grant.radius_km,
-    )
-
-
-def _notice_due(
-    uow: UnitOfWork, grant: Grant, reason: str, agreements: dict[str, Agreement]
-) -> list[tuple[str, list[Event], int]]:
-    """PIPL Art. 18: personal data was shared under the emergency basis and that
-    emergency access ended (``reason``: incident closed, level dropped, agreement
-    ended): the provider must tell the people concerned."""
-    agreement = agreements.get(grant.agreement_code)
-    if agreement is None:
-        row = queries.get_agreement(uow.conn, grant.agreement_code)
-        agreement = agreement_from_data(row["data"]) if row is not None else None
-    if agreement is None or agreement.legal_basis != "EMERGENCY" or not reason:
-        return []
-    shared = queries.grant_records_shared(uow.conn, grant.grant_id)
-    if shared == 0:
-        return []
-    notice_id = uuid.uuid4().hex[:12]
-    event = PersonalDataNoticeDue(
-        notice_id=notice_id,
-        provider=agreement.provider,
-        dataset=grant.dataset,
-        agreement_code=grant.agreement_code,
-        incident_id=grant.incident_id,
-        records_shared=shared,
-    )
-    return [(f"pi-notice-{notice_id}", [event], 0)]
-
-
-def reconcile_grants(_command: ReconcileGrants, uow: UnitOfWork) -> int:
-    """One tick: reconcile grants with the incidents; return the events appended."""
-    with uow:
-        appended = reconcile_in(uow)
-        if appended:
-            uow.commit()
-    return appended
-
-
-def record_notice_given(
-    command: RecordNoticeGiven, uow: UnitOfWork, *, pdp: DecisionPoint
-) -> None:
-    """The provider records that the people concerned were told."""
-    with uow:
-        notice = queries.get_notice(uow.conn, command.notice_id)
-        if notice is None or notice["status"] != "open":
-            raise UnknownNotice(
-                f"no open notice {command.notice_id}", notice=command.notice_id
-            )
-        facts = dataset_or_refuse(uow, notice["dataset"])
-        authorize(
-            uow.conn,
-            pdp,
-            uow.actor,
-            MANAGE,
-            facts,
-            uow.clock.now(),
-            refusal=f"only {facts.owner} records its notices",
-        )
-        if not command.note.strip():
-            raise AgreementInvalid("say how the people were told", field="note")
-        uow.append(
-            f"pi-notice-{command.notice_id}",
-            [
-                PersonalDataNoticeGiven(
-                    notice_id=command.notice_id, note=command.note.strip()
-                )
-            ],
-            expected_version=1,
-        )
-        uow.commit()
-
-
 def command_handlers(*, pdp: DecisionPoint) -> dict[type[Command], Handler]:
     """Return the sharing handlers bound to the process's decision point."""
     return {
@@ -465,4 +340,4 @@ def command_handlers(*, pdp: DecisionPoint) -> dict[type[Command], Handler]:
     }
 
 
-__all__ = ["command_handlers", "dataset_or_refuse", "reconcile_in"]
+__all__ = ["command_handlers"]

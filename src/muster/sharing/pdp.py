@@ -217,7 +217,14 @@ class DecisionPoint:
     def _entities_for(
         self, principal: Principal, slices: Sequence[Slice]
     ) -> cedarpy.Entities:
-        key = (principal, tuple(slices))
+        key = (
+            principal,
+            tuple(
+                (piece.key, piece.dataset.owner, piece.dataset.sharing_class,
+                 piece.dataset.grade)
+                for piece in slices
+            ),
+        )  # fmt: skip
         with self._lock:
             found = self._entities.get(key)
             if found is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from muster.core.errors import PermissionDenied
 from muster.core.messages import Actor
+from muster.ingest.domain.errors import UnknownDataset
 from muster.sharing import queries
 from muster.sharing.domain.agreements import DatasetFacts
 from muster.sharing.domain.policies import compile_policies
@@ -26,6 +27,14 @@ from muster.sharing.pdp import (
     Principal,
     Slice,
 )
+
+
+def dataset_or_refuse(conn: Connection, code: str) -> DatasetFacts:
+    """Return a dataset's facts, or raise UnknownDataset (404)."""
+    facts = queries.dataset_facts(conn, code)
+    if facts is None:
+        raise UnknownDataset(f"no dataset {code} in the catalog", dataset=code)
+    return facts
 
 
 def load_policies(
@@ -78,4 +87,4 @@ def authorize(
     return decision
 
 
-__all__ = ["authorize", "decide_on_dataset", "load_policies"]
+__all__ = ["authorize", "dataset_or_refuse", "decide_on_dataset", "load_policies"]

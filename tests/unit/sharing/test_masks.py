@@ -369,7 +369,8 @@ class TestRestrictiveness:
         assert least_restrictive(NONE, NAME) is NONE
         assert least_restrictive(PHONE, NAME) is least_restrictive(NAME, PHONE)
         fine, coarse = parse_mask("grid:0.01"), parse_mask("grid:0.05")
-        assert least_restrictive(coarse, fine) == fine == least_restrictive(fine, coarse)
+        assert least_restrictive(coarse, fine) == fine
+        assert least_restrictive(fine, coarse) == fine
 
 
 RECORD = {
