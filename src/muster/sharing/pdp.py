@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,9 +25,15 @@ from muster.core.errors import ConfigurationError
 from muster.core.messages import Actor
 from muster.sharing.domain.agreements import DatasetFacts
 from muster.sharing.domain.grants import AreaIndex
-from muster.sharing.domain.policies import SCHEMA, PolicyEntry, policy_text
+from muster.sharing.domain.policies import (
+    SCHEMA,
+    PolicyEntry,
+    policy_text,
+    time_boundaries,
+)
 
 ENTITY_CACHE_SIZE = 4096
+DECISION_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,14 @@ class CompiledPolicies:
         default_factory=dict
     )
     areas: dict[str, AreaIndex] = field(default_factory=dict)
+    boundaries: tuple[int, ...] = ()
+    decisions: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+
+    def era(self, now: datetime) -> int:
+        """Return which interval between the policies' time constants ``now`` falls in:
+        a policy reads the clock only by comparing it with those constants, so every
+        decision is the same throughout an interval (the decision cache's key)."""
+        return bisect_right(self.boundaries, int(now.timestamp()))
 
     def area_index(self, code: str) -> AreaIndex:
         """Return the index of the area-limited grants on a dataset (built once)."""
@@ -176,7 +191,42 @@ class DecisionPoint:
         slices: Sequence[Slice],
         context: Context,
     ) -> list[Decision]:
-        """Decide one action on each slice in one batched Cedar call."""
+        """Decide one action on each slice: from the decision cache, or in one
+        batched Cedar call for the slices it has not seen.
+
+        The cache lives with the compiled policy set (a new policy version starts
+        empty) and its key holds everything Cedar sees: the principal, the action,
+        the slice's attributes, the purpose, the incident and the clock's era.
+        """
+        era = policies.era(context.now)
+        purpose, incident = context.purpose or "", context.incident_id or ""
+        keys = [
+            (principal, action, piece.key, piece.dataset.owner,
+             piece.dataset.sharing_class, piece.dataset.grade, purpose, incident, era)
+            for piece in slices
+        ]  # fmt: skip
+        cache = policies.decisions
+        found = [cache.get(key) for key in keys]
+        missing = [index for index, decision in enumerate(found) if decision is None]
+        if missing:
+            fresh = self._evaluate(
+                policies, principal, action, [slices[i] for i in missing], context
+            )
+            if len(cache) > DECISION_CACHE_SIZE:
+                cache.clear()
+            for index, decision in zip(missing, fresh, strict=True):
+                found[index] = cache[keys[index]] = decision
+        return [decision for decision in found if decision is not None]
+
+    def _evaluate(
+        self,
+        policies: CompiledPolicies,
+        principal: Principal,
+        action: str,
+        slices: Sequence[Slice],
+        context: Context,
+    ) -> list[Decision]:
+        """Ask Cedar about each slice in one batched call."""
         if not slices:
             return []
         entities = self._entities_for(principal, slices)
@@ -291,6 +341,7 @@ def compile_set(
         entries=tuple(entries),
         policy_set=cedarpy.PolicySet.from_str(text),
         by_position={f"policy{index}": entry for index, entry in enumerate(entries)},
+        boundaries=time_boundaries(entries),
     )
 
 

@@ -225,7 +225,9 @@ class AreaIndex:
                         inside.setdefault((row, col), set()).add(grant.grant_id)
                     else:
                         rim.setdefault((row, col), []).append(grant)
-        self._cells: dict[tuple[int, int], tuple[frozenset[str], tuple[Grant, ...]]] = {
+        self._cells: dict[
+            tuple[float, float], tuple[frozenset[str], tuple[Grant, ...]]
+        ] = {
             cell: (frozenset(inside.get(cell, ())), tuple(rim.get(cell, ())))
             for cell in set(inside) | set(rim)
         }
@@ -240,14 +242,14 @@ class AreaIndex:
         """Group rows by the set of circles holding their ``position`` (the hot loop of
         a list read: the cell lookup is inlined)."""
         groups: dict[frozenset[str], list[Positioned]] = {}
-        cells, none, floor, step = self._cells, self._none, math.floor, GRID_DEGREES
+        cells, none, step = self._cells, self._none, GRID_DEGREES
         for row in rows:
             position = row.position
             if position is None:
                 key = none
             else:
                 lat, lon = position
-                found = cells.get((floor(lat / step), floor(lon / step)))
+                found = cells.get((lat // step, lon // step))  # == the int cell key
                 if found is None:
                     key = none
                 elif not found[1]:
@@ -266,9 +268,7 @@ class AreaIndex:
         if position is None:
             return self._none
         lat, lon = position
-        found = self._cells.get(
-            (math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES))
-        )
+        found = self._cells.get((lat // GRID_DEGREES, lon // GRID_DEGREES))
         if found is None:
             return self._none
         inside, rim = found
@@ -295,9 +295,10 @@ def _near(grant: Grant, lat: float, lon: float) -> bool:
 
 
 def _span(centre: float, reach: float) -> range:
+    # One spare cell each side: a lookup's float division may round to a neighbour.
     return range(
-        math.floor((centre - reach) / GRID_DEGREES),
-        math.floor((centre + reach) / GRID_DEGREES) + 1,
+        int((centre - reach) // GRID_DEGREES) - 1,
+        int((centre + reach) // GRID_DEGREES) + 2,
     )
 
 

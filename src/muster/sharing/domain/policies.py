@@ -297,6 +297,20 @@ def _entry_masks(dataset: DatasetFacts, entry: PolicyEntry) -> dict[str, Mask]:
     return {item.name: default_mask(item) for item in dataset.fields}
 
 
+def time_boundaries(entries: Sequence[PolicyEntry]) -> tuple[int, ...]:
+    """Return, sorted, every time constant the policies compare ``context.now`` with
+    (validity windows, break-glass expiry), as the epoch seconds they are written in."""
+    found: set[int] = set()
+    for entry in entries:
+        if entry.agreement is not None:
+            for moment in (entry.agreement.valid_from, entry.agreement.valid_until):
+                if moment is not None:
+                    found.add(_epoch(moment))
+        if entry.break_glass is not None:
+            found.add(int(entry.break_glass.expires_at.timestamp()))
+    return tuple(sorted(found))
+
+
 def _lit(text: str) -> str:
     if not SAFE_ID.fullmatch(text):
         raise ValueError(f"{text!r} cannot appear in a policy")
@@ -322,4 +336,5 @@ __all__ = [
     "compile_policies",
     "policy_text",
     "release",
+    "time_boundaries",
 ]

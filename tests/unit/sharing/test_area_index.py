@@ -1,0 +1,72 @@
+"""The grid index of grant circles answers exactly as the plain great-circle test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from muster.sharing.domain.grants import AreaIndex, Grant, covering_grants
+
+latitudes = st.floats(-60, 60, allow_nan=False)
+longitudes = st.floats(-179, 179, allow_nan=False)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A record's position, as the read path sees it."""
+
+    position: tuple[float, float] | None
+
+
+@st.composite
+def circles(draw: st.DrawFn) -> list[Grant]:
+    """Draw up to four grant circles near one another (so they overlap)."""
+    lat, lon = draw(latitudes), draw(longitudes)
+    count = draw(st.integers(1, 4))
+    return [
+        Grant(
+            grant_id=f"G{index}",
+            agreement_code="A",
+            dataset="D",
+            incident_id=f"I{index}",
+            level="L2",
+            latitude=lat + draw(st.floats(-0.2, 0.2)),
+            longitude=lon + draw(st.floats(-0.2, 0.2)),
+            radius_km=draw(st.floats(0.5, 50)),
+        )
+        for index in range(count)
+    ]
+
+
+@settings(max_examples=300)
+@given(
+    grants=circles(),
+    offsets=st.lists(
+        st.tuples(st.floats(-0.6, 0.6), st.floats(-0.6, 0.6)), min_size=1, max_size=30
+    ),
+)
+def test_given_circles_and_points_when_indexed_then_membership_matches_great_circles(
+    grants: list[Grant], offsets: list[tuple[float, float]]
+) -> None:
+    index = AreaIndex(grants)
+    centre = grants[0]
+    points = [
+        Point((centre.latitude + dlat, centre.longitude + dlon))
+        for dlat, dlon in offsets
+    ]
+    for point in points:
+        assert index.covering(point.position) == covering_grants(point.position, grants)
+    grouped = index.group([*points, Point(None)])
+    for areas, members in grouped.items():
+        for member in members:
+            assert covering_grants(member.position, grants) == areas
+
+
+def test_given_a_point_on_a_grid_line_when_indexed_then_it_is_placed() -> None:
+    grant = Grant("G", "A", "D", "I", "L2", 28.2, 112.9, 5.0)
+    index = AreaIndex([grant])
+    assert index.covering((28.2, 112.9)) == frozenset({"G"})
+    assert index.covering((28.24, 112.94)) == covering_grants((28.24, 112.94), [grant])
+    assert index.grant_ids == ("G",)
