@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from muster.sharing.domain.grants import AreaIndex, Grant, covering_grants
+from muster.sharing.domain.grants import (
+    EARTH_RADIUS_KM,
+    AreaIndex,
+    Grant,
+    covering_grants,
+)
 
-latitudes = st.floats(-60, 60, allow_nan=False)
+latitudes = st.floats(-75, 75, allow_nan=False)
 longitudes = st.floats(-179, 179, allow_nan=False)
 
 
@@ -34,13 +40,13 @@ def circles(draw: st.DrawFn) -> list[Grant]:
             level="L2",
             latitude=lat + draw(st.floats(-0.2, 0.2)),
             longitude=lon + draw(st.floats(-0.2, 0.2)),
-            radius_km=draw(st.floats(0.5, 50)),
+            radius_km=draw(st.sampled_from((0.5, 5.0, 10.0, 50.0, 200.0, 500.0))),
         )
         for index in range(count)
     ]
 
 
-@settings(max_examples=300)
+@settings(max_examples=400)
 @given(
     grants=circles(),
     offsets=st.lists(
@@ -70,3 +76,37 @@ def test_given_a_point_on_a_grid_line_when_indexed_then_it_is_placed() -> None:
     assert index.covering((28.2, 112.9)) == frozenset({"G"})
     assert index.covering((28.24, 112.94)) == covering_grants((28.24, 112.94), [grant])
     assert index.grant_ids == ("G",)
+
+
+@settings(max_examples=300)
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    radius=st.sampled_from((1.0, 10.0, 100.0, 500.0)),
+    bearing=st.floats(0, 360),
+    ratio=st.floats(0.97, 1.03),
+)
+def test_given_points_near_a_rim_when_indexed_then_the_great_circle_decides(
+    lat: float, lon: float, radius: float, bearing: float, ratio: float
+) -> None:
+    """Points within a few per cent of the rim, at any bearing and latitude."""
+    grant = Grant("G", "A", "D", "I", "L2", lat, lon, radius)
+    point = _destination(lat, lon, bearing, radius * ratio)
+    assert AreaIndex([grant]).covering(point) == covering_grants(point, [grant])
+
+
+def _destination(
+    lat: float, lon: float, bearing: float, km: float
+) -> tuple[float, float]:
+    """Return the point km away from (lat, lon) along a bearing (great circle)."""
+    phi, lam, theta = map(math.radians, (lat, lon, bearing))
+    delta = km / EARTH_RADIUS_KM
+    phi2 = math.asin(
+        math.sin(phi) * math.cos(delta)
+        + math.cos(phi) * math.sin(delta) * math.cos(theta)
+    )
+    lam2 = lam + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi),
+        math.cos(delta) - math.sin(phi) * math.sin(phi2),
+    )
+    return math.degrees(phi2), math.degrees(lam2)

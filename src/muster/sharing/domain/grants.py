@@ -194,44 +194,51 @@ def covering_grants(
     )
 
 
-GRID_DEGREES = 0.02
+GRID_DEGREES = 0.01
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+MAX_CELLS = 20_000  # a circle needing more cells is tested directly
+FLAT_MARGIN = 0.005  # flat-earth distance decides outside a band of ±0.5 % or more
+
+Probe = tuple[str, float, float, float, float, float, Grant]
+"""A rim test, precomputed: (grant id, lat, lon, km per degree of longitude there,
+(0.995 r)², (1.005 r)², the grant)."""
 
 
 class AreaIndex:
-    """The circles of area-limited grants on a 0.02° grid: a cell wholly inside a
-    circle answers without arithmetic, a cell on its rim tests the distance, so a
-    list of thousands of records costs about one dictionary lookup each."""
+    """The circles of area-limited grants on a 0.01° grid: a cell wholly inside a
+    circle answers without arithmetic; a cell on a rim tests a flat-earth distance
+    (the great circle only within 0.5 % of the radius). A list of thousands of records
+    costs about one dictionary lookup each."""
 
     def __init__(self, grants: Sequence[Grant]) -> None:
         inside: dict[tuple[int, int], set[str]] = {}
-        rim: dict[tuple[int, int], list[Grant]] = {}
+        rim: dict[tuple[int, int], list[Probe]] = {}
+        wide: list[Probe] = []
         for grant in grants:
             if grant.radius_km is None:
                 continue
+            probe = _probe(grant)
             dlat = grant.radius_km / KM_PER_DEGREE
             dlon = dlat / max(0.01, math.cos(math.radians(grant.latitude)))
-            for row in _span(grant.latitude, dlat):
-                for col in _span(grant.longitude, dlon):
-                    corners = (
-                        [(row + dr) * GRID_DEGREES for dr in (0, 1)],
-                        [(col + dc) * GRID_DEGREES for dc in (0, 1)],
-                    )
-                    if all(
-                        grant.covers(lat, lon)
-                        for lat in corners[0]
-                        for lon in corners[1]
-                    ):
+            rows, cols = _span(grant.latitude, dlat), _span(grant.longitude, dlon)
+            if len(rows) * len(cols) > MAX_CELLS:
+                wide.append(probe)  # a regional circle: tested for every record
+                continue
+            for row in rows:
+                lats = (row * GRID_DEGREES, (row + 1) * GRID_DEGREES)
+                for col in cols:
+                    lons = (col * GRID_DEGREES, (col + 1) * GRID_DEGREES)
+                    if all(_surely_in(probe, a, o) for a in lats for o in lons):
                         inside.setdefault((row, col), set()).add(grant.grant_id)
                     else:
-                        rim.setdefault((row, col), []).append(grant)
-        self._cells: dict[
-            tuple[float, float], tuple[frozenset[str], tuple[Grant, ...]]
-        ] = {
+                        rim.setdefault((row, col), []).append(probe)
+        self._cells: dict[tuple[float, float], tuple[frozenset[str], tuple[Probe, ...]]]
+        self._cells = {
             cell: (frozenset(inside.get(cell, ())), tuple(rim.get(cell, ())))
             for cell in set(inside) | set(rim)
         }
         self._none: frozenset[str] = frozenset()
+        self._wide = tuple(wide)
         self.grant_ids: tuple[str, ...] = tuple(
             sorted(grant.grant_id for grant in grants if grant.radius_km is not None)
         )
@@ -240,22 +247,35 @@ class AreaIndex:
         self, rows: Iterable[Positioned]
     ) -> dict[frozenset[str], list[Positioned]]:
         """Group rows by the set of circles holding their ``position`` (the hot loop of
-        a list read: the cell lookup is inlined)."""
+        a list read: lookups and rim tests inlined)."""
         groups: dict[frozenset[str], list[Positioned]] = {}
-        cells, none, step = self._cells, self._none, GRID_DEGREES
+        cells, none, step, km = self._cells, self._none, GRID_DEGREES, KM_PER_DEGREE
+        wide = self._wide
         for row in rows:
             position = row.position
-            if position is None:
-                key = none
-            else:
+            key = none
+            if position is not None:
                 lat, lon = position
                 found = cells.get((lat // step, lon // step))  # == the int cell key
-                if found is None:
-                    key = none
-                elif not found[1]:
-                    key = found[0]
-                else:
-                    key = self.covering(position)
+                if found is not None:
+                    key, rim = found
+                    if rim:
+                        hits = [
+                            gid
+                            for gid, lat0, lon0, kx, near2, far2, grant in rim
+                            if (
+                                d2 := ((lat - lat0) * km) ** 2
+                                + ((lon - lon0) * kx) ** 2
+                            )
+                            < near2
+                            or (d2 <= far2 and grant.covers(lat, lon))
+                        ]
+                        if hits:
+                            key = key.union(hits)
+                if wide:
+                    hits = [probe[0] for probe in wide if _in(probe, lat, lon)]
+                    if hits:
+                        key = key.union(hits)
             bucket = groups.get(key)
             if bucket is None:
                 groups[key] = [row]
@@ -265,33 +285,38 @@ class AreaIndex:
 
     def covering(self, position: tuple[float, float] | None) -> frozenset[str]:
         """Return the ids of the grants whose circle holds the position."""
-        if position is None:
-            return self._none
-        lat, lon = position
-        found = self._cells.get((lat // GRID_DEGREES, lon // GRID_DEGREES))
-        if found is None:
-            return self._none
-        inside, rim = found
-        if not rim:
-            return inside
-        hits = [grant.grant_id for grant in rim if _near(grant, lat, lon)]
-        return inside.union(hits) if hits else inside
+        groups = self.group([_At(position)])
+        return next(iter(groups))
 
 
-def _near(grant: Grant, lat: float, lon: float) -> bool:
-    """Tell whether a position is in a grant's circle: a flat-earth distance decides
-    unless it falls within 0.5 % of the radius, where the great circle decides."""
+@dataclass(frozen=True, slots=True)
+class _At:
+    position: tuple[float, float] | None
+
+
+def _probe(grant: Grant) -> Probe:
+    """Precompute a circle's flat-earth test. The flat distance (longitude scaled by
+    the cosine at the centre) errs by at most about tan(latitude) × radius / R; the
+    band where the great circle decides is twice that, plus 0.5 %."""
     radius = grant.radius_km or 0.0
-    dy = (lat - grant.latitude) * KM_PER_DEGREE
-    dx = (
-        (lon - grant.longitude) * KM_PER_DEGREE * math.cos(math.radians(grant.latitude))
-    )
-    flat = dx * dx + dy * dy
-    if flat < (radius * 0.995) ** 2:
-        return True
-    if flat > (radius * 1.005) ** 2:
-        return False
-    return grant.covers(lat, lon)
+    kx = KM_PER_DEGREE * math.cos(math.radians(grant.latitude))
+    slope = math.tan(math.radians(min(abs(grant.latitude), 80.0)))
+    margin = FLAT_MARGIN + 2 * (slope + 1) * radius / EARTH_RADIUS_KM
+    near, far = radius * (1 - margin), radius * (1 + margin)
+    return (grant.grant_id, grant.latitude, grant.longitude, kx, near**2, far**2, grant)
+
+
+def _in(probe: Probe, lat: float, lon: float) -> bool:
+    """Tell whether a point is in a circle (flat test; the great circle on the rim)."""
+    _, lat0, lon0, kx, near2, far2, grant = probe
+    d2 = ((lat - lat0) * KM_PER_DEGREE) ** 2 + ((lon - lon0) * kx) ** 2
+    return d2 < near2 or (d2 <= far2 and grant.covers(lat, lon))
+
+
+def _surely_in(probe: Probe, lat: float, lon: float) -> bool:
+    """Tell whether a point is inside a circle with the flat-earth margin to spare."""
+    _, lat0, lon0, kx, near2, _, _ = probe
+    return ((lat - lat0) * KM_PER_DEGREE) ** 2 + ((lon - lon0) * kx) ** 2 < near2
 
 
 def _span(centre: float, reach: float) -> range:
