@@ -46,7 +46,7 @@ def circles(draw: st.DrawFn) -> list[Grant]:
     ]
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)  # builds grids of large circles
 @given(
     grants=circles(),
     offsets=st.lists(
@@ -78,7 +78,7 @@ def test_given_a_point_on_a_grid_line_when_indexed_then_it_is_placed() -> None:
     assert index.grant_ids == ("G",)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     lat=latitudes,
     lon=longitudes,

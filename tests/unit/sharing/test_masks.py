@@ -223,7 +223,7 @@ class TestGrid:
         comes back (fail closed)."""
         assert mask_value(value, GRID) is None
 
-    @settings(max_examples=300)
+    @settings(max_examples=300, deadline=None)
     @given(
         latitude=st.floats(-90, 90),
         longitude=st.floats(-180, 180),
@@ -240,7 +240,7 @@ class TestGrid:
         assert abs(masked[0] - latitude) <= cell / 2 + 1e-9
         assert abs(masked[1] - longitude) <= cell / 2 + 1e-9
 
-    @settings(max_examples=300)
+    @settings(max_examples=300, deadline=None)
     @given(
         index=st.integers(-1000, 1000),
         offsets=st.tuples(*[st.floats(0.001, 0.999)] * 4),
@@ -439,7 +439,7 @@ class TestCompileMasker:
 
 
 class TestTextMaskProperties:
-    @settings(max_examples=300)
+    @settings(max_examples=300, deadline=None)
     @given(text=TEXT, mask=st.sampled_from(TEXT_MASKS))
     def test_given_any_text_when_text_masked_then_it_changes_and_keeps_its_length(
         self, text: str, mask: Mask
@@ -452,7 +452,7 @@ class TestTextMaskProperties:
         assert masked != text
         assert len(masked) == len(text)
 
-    @settings(max_examples=300)
+    @settings(max_examples=300, deadline=None)
     @given(text=TEXT, mask=st.sampled_from(TEXT_MASKS))
     def test_given_any_text_when_text_masked_then_only_the_kept_positions_show(
         self, text: str, mask: Mask

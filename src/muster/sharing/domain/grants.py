@@ -196,7 +196,7 @@ def covering_grants(
 
 GRID_DEGREES = 0.01
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
-MAX_CELLS = 20_000  # a circle needing more cells is tested directly
+MAX_CELLS = 5_000  # a circle needing more cells (≈ 35 km) is tested directly
 FLAT_MARGIN = 0.005  # flat-earth distance decides outside a band of ±0.5 % or more
 
 Probe = tuple[str, float, float, float, float, float, Grant]
