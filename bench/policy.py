@@ -21,7 +21,8 @@ per policy version).
     residents register read by the fire brigade for "evacuation" while 20 flood
     incidents have switched the evacuation agreement on: Cedar is asked about the
     dataset and about each grant circle (one batched call per action), every record
-    is placed in the circles that hold it (grid index), released records are masked
+    is placed in the circles that hold it (``sharing.areas``: one numpy product of
+    unit vectors), released records are masked
     and the rest counted per community; median ms. Beside it: bare
     ``is_authorized_batch`` on the same requests, and on one request per record
     (what per-record decisions would cost).
@@ -232,7 +233,8 @@ def bench_decisions(
         for principal, piece, purpose in mix
     ]
     times: dict[str, list[float]] = {
-        "ours": [], "ours_cold": [], "bare_full": [], "bare_subset": []
+        "ours": [], "ours_cold": [], "bare_full": [], "bare_subset": [],
+        "bare_empty": [],
     }  # fmt: skip
     allowed = 0
 
@@ -261,9 +263,15 @@ def bench_decisions(
         request, entities, subset = parsed[index]
         cedarpy.is_authorized_batch([request], subset, entities)
 
+    empty = cedarpy.PolicySet.from_str("")
+
+    def bare_empty(index: int) -> None:
+        request, entities, _ = parsed[index]
+        cedarpy.is_authorized_batch([request], empty, entities)
+
     runs = {
         "ours": ours, "ours_cold": ours_cold, "bare_full": bare_full,
-        "bare_subset": bare_subset,
+        "bare_subset": bare_subset, "bare_empty": bare_empty,
     }  # fmt: skip
     order = list(runs)
     for round_ in range(10):
@@ -284,6 +292,8 @@ def bench_decisions(
         "bare_decision_p99_ms": p99["bare_full"],
         "bare_subset_decision_p50_ms": p50["bare_subset"],
         "bare_subset_decision_p99_ms": p99["bare_subset"],
+        "cedar_call_floor_p50_ms": p50["bare_empty"],
+        "cedar_call_floor_p99_ms": p99["bare_empty"],
         "decision_ratio": p50["bare_full"] / p50["ours"],
         "decision_overhead_ratio": p50["bare_subset"] / p50["ours_cold"],
         "decisions_allowed_share": allowed / len(times["ours"]),
@@ -451,6 +461,11 @@ def main() -> None:
         f"cost of our request): p50 {figures['bare_subset_decision_p50_ms']:.3f} ms, "
         f"p99 {figures['bare_subset_decision_p99_ms']:.3f} ms; ratio bare/ours-cold "
         f"{figures['decision_overhead_ratio']:.2f}"
+    )
+    print(
+        f"    cedarpy's floor: one call, same request and entities, no policies: "
+        f"p50 {figures['cedar_call_floor_p50_ms']:.3f} ms, "
+        f"p99 {figures['cedar_call_floor_p99_ms']:.3f} ms"
     )
     print(
         f"(b) filtering {args.records} records: {figures['filter_ms']:.1f} ms median "

@@ -23,8 +23,8 @@ import cedarpy
 
 from muster.core.errors import ConfigurationError
 from muster.core.messages import Actor
+from muster.sharing.areas import AreaIndex
 from muster.sharing.domain.agreements import DatasetFacts
-from muster.sharing.domain.grants import AreaIndex
 from muster.sharing.domain.policies import (
     SCHEMA,
     PolicyEntry,

@@ -256,12 +256,28 @@ def _assemble(
     aggregates: dict[str, int] = {}
     aggregate_by: str | None = None
     maskers: dict[tuple[str, ...], tuple[Any, Mask]] = {}
+    shapes: dict[tuple[object, ...], tuple[Release, Any, Mask]] = {}
+
+    def released(permitting: tuple[PolicyEntry, ...], *, own: bool) -> Release:
+        """Release and maskers per shape: many circles, the same few agreements."""
+        shape = (own, *dict.fromkeys(_shape(entry) for entry in permitting))
+        found = shapes.get(shape)
+        if found is None:
+            granted = release(facts, permitting, owner=own)
+            found = (
+                granted,
+                compile_masker(granted.fields, granted.masks),
+                _geometry_mask(facts, granted),
+            )
+            shapes[shape] = found
+        return found[0]
+
     for areas, rows in by_areas.items():
         permitting = _permitting(areas, release_of)
         if permitting:
             key = tuple(sorted(entry.policy_id for entry in permitting))
             if key not in maskers:
-                granted = release(facts, permitting, owner=owner)
+                granted = released(permitting, own=owner)
                 releases.append(granted)
                 used.update({entry.policy_id: entry for entry in permitting})
                 masks.update(
@@ -271,26 +287,26 @@ def _assemble(
                         if mask.kind != MaskKind.NONE
                     }
                 )
-                maskers[key] = (
-                    compile_masker(granted.fields, granted.masks),
-                    _geometry_mask(facts, granted),
-                )
+                shape = (owner, *dict.fromkeys(_shape(e) for e in permitting))
+                maskers[key] = shapes[shape][1:]
             masker, geometry_mask = maskers[key]
             records.extend(
-                {
-                    "values": masker(row.values),
-                    "geometry": mask_geometry(row.geometry, geometry_mask)
-                    if row.geometry is not None
-                    else None,
-                    "received_at": row.received_at,
-                }
-                for row in rows
+                [
+                    {
+                        "values": masker(row.values),
+                        "geometry": mask_geometry(row.geometry, geometry_mask)
+                        if row.geometry is not None
+                        else None,
+                        "received_at": row.received_at,
+                    }
+                    for row in rows
+                ]
             )
             continue
         counting = _permitting(areas, count_of)
         if not counting:
             continue
-        granted = release(facts, counting, owner=False)
+        granted = released(counting, own=False)
         releases.append(granted)
         used.update({entry.policy_id: entry for entry in counting})
         aggregate_by = aggregate_by or granted.aggregate_by
@@ -332,6 +348,12 @@ def _assemble(
         reason=explain_allow(list(used.values())) if used else _nothing(release_of),
         incident_id=incident,
     )
+
+
+def _shape(entry: PolicyEntry) -> object:
+    """What ``release`` reads of an entry: its agreement (one per code in a policy
+    version; a grant carries its agreement's), else its kind."""
+    return entry.agreement.code if entry.agreement is not None else "#" + entry.kind
 
 
 def _decision(

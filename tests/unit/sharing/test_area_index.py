@@ -1,4 +1,4 @@
-"""The grid index of grant circles answers exactly as the plain great-circle test."""
+"""The index of grant circles answers exactly as the plain great-circle test."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from muster.sharing.areas import AreaIndex
 from muster.sharing.domain.grants import (
     EARTH_RADIUS_KM,
-    AreaIndex,
     Grant,
     covering_grants,
 )
@@ -46,7 +46,7 @@ def circles(draw: st.DrawFn) -> list[Grant]:
     ]
 
 
-@settings(max_examples=400, deadline=None)  # builds grids of large circles
+@settings(max_examples=400, deadline=None)
 @given(
     grants=circles(),
     offsets=st.lists(
@@ -110,3 +110,38 @@ def _destination(
         math.cos(delta) - math.sin(phi) * math.sin(phi2),
     )
     return math.degrees(phi2), math.degrees(lam2)
+
+
+def test_given_more_circles_than_a_key_word_when_grouped_then_each_is_placed() -> None:
+    """Seventy circles along a parallel need two 64-bit membership words."""
+    grants = [
+        Grant(f"G{index:02d}", "A", "D", f"I{index}", "L2", 28.0, 112.0 + index, 5.0)
+        for index in range(70)
+    ]
+    index = AreaIndex(grants)
+    points = [Point((28.0, 112.0 + n)) for n in (0, 63, 64, 69)] + [Point((0.0, 0.0))]
+    grouped = index.group(points)
+    assert {
+        areas: [p.position for p in members] for areas, members in grouped.items()
+    } == {
+        frozenset({"G00"}): [(28.0, 112.0)],
+        frozenset({"G63"}): [(28.0, 175.0)],
+        frozenset({"G64"}): [(28.0, 176.0)],
+        frozenset({"G69"}): [(28.0, 181.0)],
+        frozenset(): [(0.0, 0.0)],
+    }
+
+
+def test_given_a_point_on_the_rim_when_placed_then_the_great_circle_decides() -> None:
+    grant = Grant("G", "A", "D", "I", "L2", 28.2, 112.9, 5.0)
+    for bearing in (0.0, 45.0, 90.0, 200.0):
+        exact = _destination(28.2, 112.9, bearing, 5.0)
+        assert AreaIndex([grant]).covering(exact) == covering_grants(exact, [grant])
+
+
+def test_given_no_circles_or_positions_when_grouped_then_rows_share_no_area() -> None:
+    rows = [Point((28.2, 112.9)), Point(None)]
+    assert AreaIndex([]).group(rows) == {frozenset(): rows}
+    grant = Grant("G", "A", "D", "I", "L2", 28.2, 112.9, 5.0)
+    assert AreaIndex([grant]).group([Point(None)]) == {frozenset(): [Point(None)]}
+    assert AreaIndex([grant]).covering(None) == frozenset()

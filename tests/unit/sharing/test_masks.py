@@ -419,6 +419,16 @@ class TestCompileMasker:
 
         assert masker({"name": None}) == {"name": None}
 
+    def test_given_odd_field_names_when_masked_then_they_are_plain_keys(self) -> None:
+        """Given field names with quotes, backslashes, braces and CJK (they enter a
+        generated dict display as literals), when masked, then they are only keys."""
+        names = ["姓名", "a'b", 'c"d', "e\\f", "}); import os; ({", "__import__"]
+        record = {name: f"值{index}值" for index, name in enumerate(names)}
+
+        masked = compile_masker(names, {"姓名": NAME, "a'b": PARTIAL})(record)
+
+        assert masked == {**record, "姓名": "值**", "a'b": "值*值"}
+
     @given(
         fields=st.lists(st.sampled_from("abcdef"), max_size=8),
         masks=st.dictionaries(st.sampled_from("abcdef"), st.sampled_from(ALL_MASKS)),

@@ -229,15 +229,58 @@ def compile_masker(
         for field in dict.fromkeys(fields)
         if (mask := masks.get(field, _NO_MASK)).kind is not MaskKind.HIDE
     )
+    if not plan:
+        return lambda record: {}
+    general = _general_masker(plan)
+    fast = _generated_masker(plan)
 
     def mask_record(record: Mapping[str, object]) -> dict[str, object]:
+        # The usual record has every field: one generated dict display copies and
+        # masks it; a record lacking a field takes the general path.
+        try:
+            return fast(record)
+        except KeyError:
+            return general(record)
+
+    return mask_record
+
+
+Plan = tuple[tuple[str, Callable[[object], object] | None], ...]
+
+
+def _general_masker(plan: Plan) -> Callable[[Mapping[str, object]], dict[str, object]]:
+    def mask_any(record: Mapping[str, object]) -> dict[str, object]:
         return {
             field: value if masker is None or value is None else masker(value)
             for field, masker in plan
             if (value := record.get(field, _ABSENT)) is not _ABSENT
         }
 
-    return mask_record
+    return mask_any
+
+
+def _generated_masker(
+    plan: Plan,
+) -> Callable[[Mapping[str, object]], dict[str, object]]:
+    """Return ``lambda r: {"a": r["a"], "b": (None if (v1 := r["b"]) is None else
+    m1(v1)), ...}``: a dict display is about twice as fast per record as a loop over
+    the plan. Field names enter the source only as ``repr`` string literals."""
+    maskers: dict[str, object] = {}
+    parts = []
+    for number, (field, masker) in enumerate(plan):
+        name = repr(str(field))
+        if masker is None:
+            parts.append(f"{name}: r[{name}]")
+        else:
+            maskers[f"m{number}"] = masker
+            parts.append(
+                f"{name}: (None if (v{number} := r[{name}]) is None "
+                f"else m{number}(v{number}))"
+            )
+    source = "lambda r: {" + ", ".join(parts) + "}"
+    generated: Callable[[Mapping[str, object]], dict[str, object]]
+    generated = eval(source, {"__builtins__": {}, **maskers})  # noqa: S307
+    return generated
 
 
 def mask_geometry(
