@@ -13,7 +13,7 @@ from muster.core.uow import UnitOfWork
 from muster.sharing import queries
 from muster.sharing.domain.agreements import Agreement, agreement_from_data
 from muster.sharing.domain.commands import ReconcileGrants, RecordNoticeGiven
-from muster.sharing.domain.errors import AgreementInvalid, UnknownNotice
+from muster.sharing.domain.errors import UnknownNotice
 from muster.sharing.domain.events import (
     GrantActivated,
     GrantEnded,
@@ -21,9 +21,8 @@ from muster.sharing.domain.events import (
     PersonalDataNoticeGiven,
 )
 from muster.sharing.domain.grants import Grant, reconcile
-from muster.sharing.domain.policies import MANAGE
 from muster.sharing.pdp import DecisionPoint
-from muster.sharing.policy_state import authorize, dataset_or_refuse
+from muster.sharing.policy_state import managed_dataset, stated_reason
 
 
 def reconcile_in(uow: UnitOfWork) -> int:
@@ -116,25 +115,15 @@ def record_notice_given(
             raise UnknownNotice(
                 f"no open notice {command.notice_id}", notice=command.notice_id
             )
-        facts = dataset_or_refuse(uow.conn, notice["dataset"])
-        authorize(
-            uow.conn,
-            pdp,
-            uow.actor,
-            MANAGE,
-            facts,
-            uow.clock.now(),
-            refusal=f"only {facts.owner} records its notices",
+        managed_dataset(
+            uow, pdp, notice["dataset"], refusal="only {owner} records its notices"
         )
-        if not command.note.strip():
-            raise AgreementInvalid("say how the people were told", field="note")
+        note = stated_reason(
+            command.note, missing="say how the people were told", field="note"
+        )
         uow.append(
             f"pi-notice-{command.notice_id}",
-            [
-                PersonalDataNoticeGiven(
-                    notice_id=command.notice_id, note=command.note.strip()
-                )
-            ],
+            [PersonalDataNoticeGiven(notice_id=command.notice_id, note=note)],
             expected_version=1,
         )
         uow.commit()

@@ -48,14 +48,19 @@ from muster.sharing.domain.events import (
     AgreementRevoked,
     BreakGlassOpened,
 )
-from muster.sharing.domain.policies import BREAK_GLASS, MANAGE, REQUEST
+from muster.sharing.domain.policies import BREAK_GLASS, REQUEST
 from muster.sharing.grant_handlers import (
     reconcile_grants,
     reconcile_in,
     record_notice_given,
 )
 from muster.sharing.pdp import DecisionPoint
-from muster.sharing.policy_state import authorize, dataset_or_refuse
+from muster.sharing.policy_state import (
+    authorize,
+    dataset_or_refuse,
+    managed_dataset,
+    stated_reason,
+)
 from muster.sharing.reads import handle_read
 
 MIN_JUSTIFICATION = 10  # characters; ten Chinese characters say a lot
@@ -71,15 +76,11 @@ def register_agreement(
 ) -> str:
     """Check and register an agreement; return created, updated or unchanged."""
     with uow:
-        facts = dataset_or_refuse(uow.conn, str(command.agreement.get("dataset") or ""))
-        authorize(
-            uow.conn,
+        facts = managed_dataset(
+            uow,
             pdp,
-            uow.actor,
-            MANAGE,
-            facts,
-            uow.clock.now(),
-            refusal=f"only {facts.owner} registers agreements on {facts.code}",
+            str(command.agreement.get("dataset") or ""),
+            refusal="only {owner} registers agreements on {code}",
         )
         agreement = parse_agreement(
             command.agreement, facts, departments=_departments(uow)
@@ -124,22 +125,19 @@ def revoke_agreement(
             raise UnknownAgreement(
                 f"no active agreement {command.code}", agreement=command.code
             )
-        facts = dataset_or_refuse(uow.conn, current["dataset"])
-        authorize(
-            uow.conn,
+        managed_dataset(
+            uow,
             pdp,
-            uow.actor,
-            MANAGE,
-            facts,
-            uow.clock.now(),
-            refusal=f"only {facts.owner} revokes agreements on {facts.code}",
+            current["dataset"],
+            refusal="only {owner} revokes agreements on {code}",
         )
-        if not command.reason.strip():
-            raise AgreementInvalid("say why the agreement ends", field="reason")
+        reason = stated_reason(
+            command.reason, missing="say why the agreement ends", field="reason"
+        )
         stream = f"agreement-{command.code}"
         uow.append(
             stream,
-            [AgreementRevoked(code=command.code, reason=command.reason.strip())],
+            [AgreementRevoked(code=command.code, reason=reason)],
             expected_version=uow.context.store.stream_version(uow.conn, stream),
         )
         reconcile_in(uow)
@@ -206,22 +204,19 @@ def decide_request(
             raise UnknownAccessRequest(
                 f"no request {command.request_id}", request=command.request_id
             )
-        facts = dataset_or_refuse(uow.conn, request["dataset"])
-        authorize(
-            uow.conn,
+        facts = managed_dataset(
+            uow,
             pdp,
-            uow.actor,
-            MANAGE,
-            facts,
-            uow.clock.now(),
-            refusal=f"only {facts.owner} decides requests for {facts.code}",
+            request["dataset"],
+            refusal="only {owner} decides requests for {code}",
         )
         if request["status"] != "pending":
             raise RequestAlreadyDecided(
                 f"request {command.request_id} is {request['status']}"
             )
-        if not command.reason.strip():
-            raise AgreementInvalid("give the requester a reason", field="reason")
+        reason = stated_reason(
+            command.reason, missing="give the requester a reason", field="reason"
+        )
         events: list[tuple[str, list[Event], int]] = []
         code = None
         if command.approve:
@@ -243,7 +238,7 @@ def decide_request(
         decided = AccessRequestDecided(
             request_id=command.request_id,
             approved=command.approve,
-            reason=command.reason.strip(),
+            reason=reason,
             agreement_code=code,
         )
         events.append((f"access-request-{command.request_id}", [decided], 1))

@@ -3,7 +3,9 @@
 ``load_policies`` reads the policy version and, only when the decision point's cached
 set is older, the agreements, grants and break-glass it compiles from. ``authorize``
 is the one way a handler asks Cedar whether an actor may act on a dataset (manage,
-manage quarantine, break glass): no hand-written role checks (ADR 0010).
+manage quarantine, break glass): no hand-written role checks (ADR 0010);
+``managed_dataset`` and ``stated_reason`` are the checks the provider's commands
+(register, revoke, decide, record a notice) open with.
 Imported by the sharing handlers, the read service and the CLI.
 """
 
@@ -15,10 +17,12 @@ from sqlalchemy.engine import Connection
 
 from muster.core.errors import PermissionDenied
 from muster.core.messages import Actor
+from muster.core.uow import UnitOfWork
 from muster.ingest.domain.errors import UnknownDataset
 from muster.sharing import queries
 from muster.sharing.domain.agreements import DatasetFacts
-from muster.sharing.domain.policies import compile_policies
+from muster.sharing.domain.errors import AgreementInvalid
+from muster.sharing.domain.policies import MANAGE, compile_policies
 from muster.sharing.pdp import (
     CompiledPolicies,
     Context,
@@ -87,4 +91,29 @@ def authorize(
     return decision
 
 
-__all__ = ["authorize", "dataset_or_refuse", "decide_on_dataset", "load_policies"]
+def managed_dataset(
+    uow: UnitOfWork, pdp: DecisionPoint, code: str, *, refusal: str
+) -> DatasetFacts:
+    """Return the facts of a dataset the actor may manage; else raise UnknownDataset,
+    or PermissionDenied with ``refusal`` (``{owner}`` and ``{code}`` filled in)."""
+    facts = dataset_or_refuse(uow.conn, code)
+    refusal = refusal.format(owner=facts.owner, code=facts.code)
+    authorize(uow.conn, pdp, uow.actor, MANAGE, facts, uow.clock.now(), refusal=refusal)
+    return facts
+
+
+def stated_reason(text: str, *, missing: str, field: str) -> str:
+    """Return ``text`` stripped, or raise AgreementInvalid(missing) if it is blank."""
+    if not text.strip():
+        raise AgreementInvalid(missing, field=field)
+    return text.strip()
+
+
+__all__ = [
+    "authorize",
+    "dataset_or_refuse",
+    "decide_on_dataset",
+    "load_policies",
+    "managed_dataset",
+    "stated_reason",
+]

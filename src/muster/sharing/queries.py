@@ -6,7 +6,6 @@ Imported by its handlers, pages, API and CLI.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -250,12 +249,6 @@ def get_notice(conn: Connection, notice_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-def datasets_of(conn: Connection, codes: Sequence[str]) -> dict[str, DatasetFacts]:
-    """Return facts of the named datasets that exist."""
-    found = {code: dataset_facts(conn, code) for code in codes}
-    return {code: facts for code, facts in found.items() if facts is not None}
-
-
 __all__ = [
     "LogFilter",
     "access_entries",
@@ -263,7 +256,6 @@ __all__ = [
     "active_grants",
     "current_policy_version",
     "dataset_facts",
-    "datasets_of",
     "get_agreement",
     "get_notice",
     "get_request",

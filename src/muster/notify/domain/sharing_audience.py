@@ -104,11 +104,31 @@ def sharing_message(event: Event, directory: SharingDirectory) -> SharingMessage
     return None
 
 
-def _holders(
-    directory: SharingDirectory, department: str, *roles: str
-) -> tuple[str, ...]:
-    return tuple(
-        user for role in roles for user in directory.role_holders(department, role)
+def _to_provider(
+    directory: SharingDirectory,
+    provider: str,
+    roles: tuple[str, ...],
+    subject: tuple[str, str],
+    body: tuple[str, str],
+    *,
+    incident_id: str | None = None,
+    link: str = SHARING_PAGE,
+    besides: str | None = None,
+) -> SharingMessage:
+    """Return a message to the provider's holders of ``roles`` (but ``besides``) and to
+    its webhooks; ``subject`` and ``body`` are (Chinese, English)."""
+    holders = [
+        user for role in roles for user in directory.role_holders(provider, role)
+    ]
+    return SharingMessage(
+        users=tuple(user for user in holders if user != besides),
+        departments=(provider,),
+        subject_zh=subject[0],
+        subject_en=subject[1],
+        body_zh=body[0],
+        body_en=body[1],
+        incident_id=incident_id,
+        link=link,
     )
 
 
@@ -118,29 +138,26 @@ def _break_glass(
     who = directory.user_name(event.user_id)
     incident_zh = event.incident_id or "未关联事件"
     incident_en = event.incident_id or "none"
-    holders = _holders(directory, event.provider, DUTY_OFFICER, HEAD, COMMANDER)
-    return SharingMessage(
-        users=tuple(user for user in holders if user != event.user_id),
-        departments=(event.provider,),
-        subject_zh=(
-            f"紧急授权：{who}（{event.department}）已开启 {event.dataset} 的访问"
+    return _to_provider(
+        directory,
+        event.provider,
+        (DUTY_OFFICER, HEAD, COMMANDER),
+        (
+            f"紧急授权：{who}（{event.department}）已开启 {event.dataset} 的访问",
+            f"Break-glass: {who} ({event.department}) opened access to {event.dataset}",
         ),
-        subject_en=(
-            f"Break-glass: {who} ({event.department}) opened access to {event.dataset}"
-        ),
-        body_zh=(
+        (
             f"{who}（{event.department}）以紧急授权方式开启了 {event.dataset} 的访问，"
             f"有效期至 {event.expires_at}。\n事件：{incident_zh}\n"
-            f"理由：{event.justification}\n请在访问日志中核查每一次读取。"
-        ),
-        body_en=(
+            f"理由：{event.justification}\n请在访问日志中核查每一次读取。",
             f"{who} ({event.department}) opened break-glass access to "
             f"{event.dataset} until {event.expires_at}.\nIncident: {incident_en}\n"
             f"Justification: {event.justification}\n"
-            "Review every read in the access log."
+            "Review every read in the access log.",
         ),
         incident_id=event.incident_id,
         link=f"{SHARING_PAGE}/log?dataset={quote(event.dataset, safe='')}",
+        besides=event.user_id,
     )
 
 
@@ -149,23 +166,22 @@ def _requested(
 ) -> SharingMessage:
     fields = ", ".join(event.fields)
     purposes = ", ".join(event.purposes) or "-"
-    return SharingMessage(
-        users=_holders(directory, event.provider, DUTY_OFFICER, HEAD),
-        departments=(event.provider,),
-        subject_zh=f"数据申请：{event.consumer} 申请使用 {event.dataset}",
-        subject_en=f"Access request: {event.consumer} asks for {event.dataset}",
-        body_zh=(
-            f"{event.consumer} 申请使用 {event.dataset}。\n字段：{fields}\n"
-            f"用途：{purposes}\n理由：{event.justification}\n请在共享页面审批。"
+    return _to_provider(
+        directory,
+        event.provider,
+        (DUTY_OFFICER, HEAD),
+        (
+            f"数据申请：{event.consumer} 申请使用 {event.dataset}",
+            f"Access request: {event.consumer} asks for {event.dataset}",
         ),
-        body_en=(
+        (
+            f"{event.consumer} 申请使用 {event.dataset}。\n字段：{fields}\n"
+            f"用途：{purposes}\n理由：{event.justification}\n请在共享页面审批。",
             f"{event.consumer} asks for access to {event.dataset}.\n"
             f"Fields: {fields}\nPurposes: {purposes}\n"
             f"Justification: {event.justification}\n"
-            "Approve or deny it on the sharing page."
+            "Approve or deny it on the sharing page.",
         ),
-        incident_id=None,
-        link=SHARING_PAGE,
     )
 
 
@@ -205,24 +221,24 @@ def _notice_due(
     event: sharing.PersonalDataNoticeDue, directory: SharingDirectory
 ) -> SharingMessage:
     count = event.records_shared
-    return SharingMessage(
-        users=_holders(directory, event.provider, DUTY_OFFICER, HEAD),
-        departments=(event.provider,),
-        subject_zh=f"个人信息告知待办：{event.dataset}",
-        subject_en=f"Tell the people concerned: {event.dataset}",
-        body_zh=(
+    return _to_provider(
+        directory,
+        event.provider,
+        (DUTY_OFFICER, HEAD),
+        (
+            f"个人信息告知待办：{event.dataset}",
+            f"Tell the people concerned: {event.dataset}",
+        ),
+        (
             f"事件 {event.incident_id} 期间，{event.dataset} 中 {count} 条个人信息"
             f"记录依紧急情况例外（协议 {event.agreement_code}）被共享。"
-            "请依《个人信息保护法》第十八条告知相关个人，并在共享页面登记告知情况。"
-        ),
-        body_en=(
+            "请依《个人信息保护法》第十八条告知相关个人，并在共享页面登记告知情况。",
             f"Personal data from {event.dataset} ({count} records) was shared under "
             f"the emergency exception (agreement {event.agreement_code}) during "
             f"incident {event.incident_id}. Tell the people concerned (PIPL Art. 18) "
-            "and record it on the sharing page."
+            "and record it on the sharing page.",
         ),
         incident_id=event.incident_id,
-        link=SHARING_PAGE,
     )
 
 
@@ -235,45 +251,41 @@ def _grant(
     code = event.agreement_code
     name_zh = agreement.name_zh or code
     name_en = agreement.name_en or code
-    users = _holders(directory, agreement.provider, DUTY_OFFICER)
     if isinstance(event, sharing.GrantActivated):
         area_zh = area_en = ""
         if event.radius_km is not None:
             area_zh = f"，范围为事件周边 {event.radius_km:g} 公里"
             area_en = f", within {event.radius_km:g} km of the incident"
-        return SharingMessage(
-            users=users,
-            departments=(agreement.provider,),
-            subject_zh=f"情景共享已启用：{name_zh}",
-            subject_en=f"Scenario sharing switched on: {name_en}",
-            body_zh=(
-                f"事件 {event.incident_id}（{event.level} 级）满足协议 {code} 的条件，"
-                f"{event.dataset} 已按该协议对此事件共享{area_zh}。"
-            ),
-            body_en=(
-                f"Incident {event.incident_id} (level {event.level}) meets the "
-                f"conditions of agreement {code}: {event.dataset} is shared under it "
-                f"for this incident{area_en}."
-            ),
-            incident_id=event.incident_id,
-            link=SHARING_PAGE,
+        subject = (
+            f"情景共享已启用：{name_zh}",
+            f"Scenario sharing switched on: {name_en}",
         )
-    why_zh, why_en = END_REASONS.get(event.reason, (event.reason, event.reason))
-    return SharingMessage(
-        users=users,
-        departments=(agreement.provider,),
-        subject_zh=f"情景共享已停止：{name_zh}",
-        subject_en=f"Scenario sharing switched off: {name_en}",
-        body_zh=(
+        body = (
+            f"事件 {event.incident_id}（{event.level} 级）满足协议 {code} 的条件，"
+            f"{event.dataset} 已按该协议对此事件共享{area_zh}。",
+            f"Incident {event.incident_id} (level {event.level}) meets the "
+            f"conditions of agreement {code}: {event.dataset} is shared under it "
+            f"for this incident{area_en}.",
+        )
+    else:
+        why_zh, why_en = END_REASONS.get(event.reason, (event.reason, event.reason))
+        subject = (
+            f"情景共享已停止：{name_zh}",
+            f"Scenario sharing switched off: {name_en}",
+        )
+        body = (
             f"协议 {code}（{agreement.dataset}）对事件 {event.incident_id} 的共享"
-            f"已停止：{why_zh}。"
-        ),
-        body_en=(
+            f"已停止：{why_zh}。",
             f"Sharing under agreement {code} ({agreement.dataset}) for incident "
-            f"{event.incident_id} stopped: {why_en}."
-        ),
+            f"{event.incident_id} stopped: {why_en}.",
+        )
+    return _to_provider(
+        directory,
+        agreement.provider,
+        (DUTY_OFFICER,),
+        subject,
+        body,
         incident_id=event.incident_id,
-        link=SHARING_PAGE,
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -143,7 +143,6 @@ class Agreement:
     valid_until: str | None = None
     name_zh: str = ""
     name_en: str = ""
-    extra: Mapping[str, JsonValue] = field(default_factory=dict)
 
     def for_all(self) -> bool:
         """Tell whether every department is a consumer."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from muster.sharing.domain.agreements import Agreement, DatasetFacts, Mode, default_mask
@@ -128,7 +128,6 @@ class PolicyEntry:
     agreement: Agreement | None = None
     grant: Grant | None = None
     break_glass: BreakGlass | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def applies_to(self, dataset: str) -> bool:
         """Tell whether the policy can decide on a dataset (base rules: always)."""
