@@ -26,11 +26,12 @@ from muster.core.eventlog.projections import ProjectionSet
 from muster.core.eventlog.signing import SigningKey, load_signing_key
 from muster.core.eventlog.store import SqlEventStore
 from muster.core.messages import Actor, Command
-from muster.core.uow import LogContext
+from muster.core.uow import LogContext, SharedUnitOfWork, UnitOfWork
 from muster.identity import handlers as identity_handlers
 from muster.identity.passwords import Argon2PasswordHasher, PasswordHasher
 from muster.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
 from muster.ingest import handlers as ingest_handlers
+from muster.ingest.domain.commands import IngestCap, IngestFile
 from muster.ingest.projections import PROJECTIONS as INGEST_PROJECTIONS
 from muster.ingest.quality import ConsistencyRule
 from muster.notify import handlers as notify_handlers
@@ -42,6 +43,9 @@ from muster.settings import Settings
 from muster.sharing import handlers as sharing_handlers
 from muster.sharing.pdp import DecisionPoint
 from muster.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
+from muster.situation import handlers as situation_handlers
+from muster.situation.projections import PROJECTIONS as SITUATION_PROJECTIONS
+from muster.situation.tasks import evaluate_quietly
 
 PROJECTIONS: tuple[ProjectionSet, ...] = (
     IDENTITY_PROJECTIONS,
@@ -50,6 +54,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     INGEST_PROJECTIONS,
     NOTIFY_PROJECTIONS,
     SHARING_PROJECTIONS,
+    SITUATION_PROJECTIONS,
 )
 
 
@@ -127,6 +132,14 @@ def bootstrap(
         ),
         **sharing_handlers.command_handlers(pdp=pdp),
     }
+
+    def dispatch(command: Command, uow: UnitOfWork) -> object:
+        """Run another part's handler inside the caller's shared unit of work."""
+        return handlers[type(command)](command, uow)
+
+    handlers.update(situation_handlers.command_handlers(dispatch=dispatch))
+    for ingesting in (IngestFile, IngestCap):
+        handlers[ingesting] = _then_evaluate(handlers[ingesting], lambda: bus)
     bus = MessageBus(context=context, handlers=handlers)
 
     def record_refusal(
@@ -149,6 +162,19 @@ def bootstrap(
     )
     muster_ref.append(muster)
     return muster
+
+
+def _then_evaluate(handler: Handler, bus: Callable[[], MessageBus]) -> Handler:
+    """Evaluate trigger rules right after an ingest commits (not inside a batch,
+    whose transaction is still open; the trigger tick takes those)."""
+
+    def run(command: Command, uow: UnitOfWork) -> object:
+        result = handler(command, uow)
+        if not isinstance(uow, SharedUnitOfWork):
+            evaluate_quietly(bus())
+        return result
+
+    return run
 
 
 def _smtp(settings: Settings) -> SmtpSettings:

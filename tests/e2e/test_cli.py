@@ -143,10 +143,12 @@ class TestLoad:
             "escalation": {"created": 3, "updated": 0, "unchanged": 0},
             "plans": {"created": 4, "updated": 0, "unchanged": 0},
             "agreements": {"created": 9, "updated": 0, "unchanged": 0},
+            "triggers": {"created": 1, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 23
         assert json.loads(second.stdout)["plans"]["unchanged"] == 4
+        assert json.loads(second.stdout)["triggers"]["unchanged"] == 1
 
     def test_invalid_pack_exits_3_naming_each_problem_and_writes_nothing(
         self, loaded: Run, muster: Muster, tmp_path: Path

@@ -53,6 +53,7 @@ from muster.sharing.domain.commands import (
     RequestAccess,
     RevokeAgreement,
 )
+from muster.situation.domain.commands import RegisterTriggerRules
 from tests import factories
 from tests.response_setup import build_world, flood_incident
 
@@ -155,6 +156,17 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
     readings = [
         {"station_id": "H1", "value": 0.3, "observed_at": "2026-07-01T08:00:00Z"}
     ]
+    low_pressure = {
+        "code": "HYDRANT_LOW",
+        "kind": "threshold",
+        "dataset": "FIRE_HYDRANT_PRESSURE",
+        "metric": "fire_hydrant_pressure",
+        "above": 0.2,
+        "propose": {"type_code": "12C00"},
+    }
+    muster.bus.handle(
+        RegisterTriggerRules(document={"rules": [low_pressure]}), SYSTEM_ACTOR
+    )
     muster.bus.handle(
         IngestFile(
             dataset_code="FIRE_HYDRANT_PRESSURE",
@@ -369,6 +381,17 @@ class Workload:
         self._take_snapshot()
         world = _response(muster, self.clock)
         _sharing(muster, world)
+        later = [{"station_id": "H1", "value": 0.1, "observed_at": "2026-07-01T08:05Z"}]
+        muster.bus.handle_batch(  # in a batch: left queued for the trigger tick
+            [
+                IngestFile(
+                    dataset_code="FIRE_HYDRANT_PRESSURE",
+                    source="t",
+                    data=json.dumps(later).encode(),
+                )
+            ],
+            bob,
+        )
         self._take_snapshot()
 
     def _take_snapshot(self) -> None:

@@ -154,6 +154,73 @@ def list_observations(
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def batch_stations(
+    conn: Connection, batch_id: str
+) -> tuple[dict[str, list[str]], str | None]:
+    """Return, per metric, the stations a batch reported, and its newest time."""
+    query = (
+        select(
+            observations.c.metric, observations.c.station, observations.c.observed_at
+        )
+        .where(observations.c.batch_id == batch_id)
+        .order_by(observations.c.ordinal)
+    )
+    found: dict[str, dict[str, None]] = {}
+    newest: str | None = None
+    for metric, station, observed_at in conn.execute(query):
+        found.setdefault(str(metric), {})[str(station)] = None
+        newest = max(newest or "", str(observed_at))
+    return {metric: list(stations) for metric, stations in found.items()}, newest
+
+
+def station_samples(
+    conn: Connection,
+    dataset_code: str,
+    metric: str,
+    stations: list[str],
+    *,
+    since: str,
+    until: str | None = None,
+) -> dict[str, list[tuple[str, float, float | None, float | None]]]:
+    """Return each station's (observed_at, value, lat, lon) for a metric since a time
+    (ISO UTC, inclusive), oldest first; stations without samples are left out."""
+    found: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
+    for start in range(0, len(stations), 500):
+        query = (
+            select(
+                observations.c.station,
+                observations.c.observed_at,
+                observations.c.value,
+                observations.c.latitude,
+                observations.c.longitude,
+            )
+            .where(observations.c.dataset_code == dataset_code)
+            .where(observations.c.metric == metric)
+            .where(observations.c.station.in_(stations[start : start + 500]))
+            .where(observations.c.observed_at >= since)
+            .order_by(observations.c.observed_at, observations.c.batch_id)
+        )
+        if until is not None:
+            query = query.where(observations.c.observed_at <= until)
+        for station, observed_at, value, lat, lon in conn.execute(query):
+            found.setdefault(str(station), []).append(
+                (str(observed_at), float(value), lat, lon)
+            )
+    return found
+
+
+def cap_alert_document(
+    conn: Connection, alert_key: str
+) -> tuple[str, str | None] | None:
+    """Return a stored CAP alert's text as received and its dataset, or None."""
+    row = conn.execute(
+        select(cap_alerts.c.raw, cap_alerts.c.dataset_code).where(
+            cap_alerts.c.alert_key == alert_key
+        )
+    ).first()
+    return (str(row[0]), row[1]) if row is not None else None
+
+
 def count_stored(conn: Connection, dataset_code: str) -> int:
     """Return how many records or observations a dataset holds."""
     stored = conn.execute(
@@ -198,6 +265,8 @@ __all__ = [
     "QuarantineView",
     "RecordView",
     "alert_references",
+    "batch_stations",
+    "cap_alert_document",
     "count_stored",
     "get_quarantine_item",
     "list_cap_alerts",
@@ -205,4 +274,5 @@ __all__ = [
     "list_quarantine",
     "list_records",
     "quality_by_dataset",
+    "station_samples",
 ]

@@ -1,5 +1,5 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
-plans, then sharing agreements; all or nothing.
+plans, then sharing agreements and trigger rules; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -42,6 +42,7 @@ from muster.response.domain.commands import RegisterPlan, SetEscalationChain
 from muster.sharing.domain.agreements import DatasetFacts, FieldFacts, parse_agreement
 from muster.sharing.domain.commands import RegisterAgreement
 from muster.sharing.domain.errors import AgreementInvalid
+from muster.situation.domain.commands import RegisterTriggerRules
 
 Progress = Callable[[str], None]
 
@@ -92,6 +93,7 @@ class LoadSummary:
     escalation: KindCounts = field(default_factory=KindCounts)
     plans: KindCounts = field(default_factory=KindCounts)
     agreements: KindCounts = field(default_factory=KindCounts)
+    triggers: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -102,6 +104,7 @@ class LoadSummary:
             "escalation": self.escalation,
             "plans": self.plans,
             "agreements": self.agreements,
+            "triggers": self.triggers,
         }
 
     @property
@@ -150,6 +153,12 @@ def load_pack(
         (
             summary.agreements,
             [RegisterAgreement(agreement=a, source="pack") for a in pack.agreements],
+        ),
+        (
+            summary.triggers,
+            [RegisterTriggerRules(document=pack.triggers)]
+            if pack.triggers is not None
+            else [],
         ),
     ]
     commands = [command for _, batch in batches for command in batch]
@@ -379,6 +388,8 @@ def _describe(command: Command, result: object) -> str:
         return f"plan {document['code']} v{document['version']}: {result}"
     if isinstance(command, RegisterAgreement):
         return f"agreement {command.agreement.get('code')}: {result}"
+    if isinstance(command, RegisterTriggerRules):
+        return f"trigger rules ({len(command.document.get('rules', []))}): {result}"
     return f"{type(command).__name__}: done"
 
 

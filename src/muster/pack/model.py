@@ -163,6 +163,8 @@ class Pack:
     ``agreements`` are the entries of sharing.yaml as checked against
     sharing.schema.json, sent on as they are (``RegisterAgreement(agreement=...)``);
     the sharing rules (``muster.sharing.domain.agreements``) are applied on loading.
+    ``triggers`` is triggers.yaml as checked against triggers.schema.json and
+    ``muster.situation.domain.trigger_rules`` (``RegisterTriggerRules``), or None.
     """
 
     root: Path
@@ -173,6 +175,7 @@ class Pack:
     plans: tuple[dict[str, Any], ...] = ()
     escalation: tuple[EscalationSpec, ...] = ()
     agreements: tuple[dict[str, Any], ...] = ()
+    triggers: dict[str, Any] | None = None
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -10,6 +10,7 @@ Imported through ``muster.pack``.
 from __future__ import annotations
 
 import dataclasses
+import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +40,17 @@ from muster.pack.plans import (
     read_plans,
 )
 from muster.pack.yaml_lines import line_of
+from muster.situation.domain.errors import TriggerRulesInvalid
+from muster.situation.domain.trigger_rules import parse_trigger_rules
 
 REGION = "region.yaml"
 DEPARTMENTS = "departments.yaml"
 USERS = "users.yaml"
 DATASETS = "datasets.yaml"
 SHARING = "sharing.yaml"
+TRIGGERS = "triggers.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS, SHARING)
+OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -95,6 +99,9 @@ def check_pack(path: Path) -> PackCheck:
     if SHARING in documents:
         datasets = _codes(root, documents, name=DATASETS, key="datasets")
         problems.extend(_sharing_problems(documents[SHARING], datasets))
+    if TRIGGERS in documents:
+        datasets = _codes(root, documents, name=DATASETS, key="datasets")
+        problems.extend(_trigger_problems(documents[TRIGGERS], datasets))
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -176,6 +183,26 @@ def _sharing_problems(sharing: Document, known: set[str] | None) -> list[PackPro
             path: list[str | int] = ["agreements", index, "dataset"]
             message = f"unknown dataset '{entry['dataset']}' (not in {DATASETS})"
             problems.append(sharing.problem(path, message))
+    return problems
+
+
+def _trigger_problems(triggers: Document, known: set[str] | None) -> list[PackProblem]:
+    """Find trigger rules on datasets the pack lacks, and the rules' own problems
+    (unknown groups or rules, clear levels above fire levels), at their lines."""
+    problems = _duplicates(triggers, key="rules", field="code")
+    for index, entry in enumerate(triggers.items("rules")):
+        dataset = entry.get("dataset")
+        if known is not None and dataset is not None and dataset not in known:
+            path: list[str | int] = ["rules", index, "dataset"]
+            message = f"unknown dataset '{dataset}' (not in {DATASETS})"
+            problems.append(triggers.problem(path, message))
+    try:
+        parse_trigger_rules(triggers.data)
+    except TriggerRulesInvalid as invalid:
+        for where, message in invalid.problems:
+            steps = re.findall(r"[A-Za-z_]+|\d+", where)
+            path = [int(step) if step.isdigit() else step for step in steps]
+            problems.append(triggers.problem(path, message))
     return problems
 
 
@@ -356,6 +383,7 @@ def _build_pack(root: Path, documents: dict[str, Document]) -> Pack:
         departments=departments,
         users=users,
         datasets=datasets,
+        triggers=documents[TRIGGERS].data if TRIGGERS in documents else None,
         agreements=tuple(
             documents[SHARING].items("agreements") if SHARING in documents else []
         ),

@@ -44,6 +44,7 @@ from muster.settings import Settings, get_settings
 from muster.sharing import api as sharing_api
 from muster.sharing import pages as sharing_pages
 from muster.sharing.tasks import run_grant_loop
+from muster.situation.tasks import run_trigger_loop
 from muster.web import errors, feed, i18n
 from muster.web.deps import Language, MusterDep
 from muster.web.middleware import BodyLimitMiddleware, ResponseHeadersMiddleware
@@ -115,12 +116,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     notify_tasks.start()
     grants_stopping = asyncio.Event()
     grants = asyncio.create_task(run_grant_loop(muster, grants_stopping), name="grants")
+    triggers = asyncio.create_task(
+        run_trigger_loop(muster.bus, grants_stopping), name="triggers"
+    )
     try:
         yield
     finally:
         grants_stopping.set()
         with contextlib.suppress(asyncio.CancelledError):
             await grants
+            await triggers
         await notify_tasks.stop()
         await response_tasks.stop()
         await ingest_tasks.stop()

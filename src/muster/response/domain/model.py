@@ -30,7 +30,7 @@ class Category(StrEnum):
     SOCIAL_SECURITY = "SOCIAL_SECURITY"
 
 
-OPENING_ROLES = ("admin", "commander", "duty_officer", "connector")
+OPENING_ROLES = ("admin", "commander", "duty_officer", "connector", "system")
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 
@@ -253,7 +253,7 @@ def record_facts(
     incident: Incident, facts: Mapping[str, Any], *, actor: Actor
 ) -> list[Event]:
     """Record facts that plans' activation conditions read; nothing if unchanged."""
-    if not actor.has_role("commander", "duty_officer", "admin", "connector"):
+    if not actor.has_role("commander", "duty_officer", "admin", "connector", "system"):
         raise PermissionDenied(
             "recording incident facts needs the commander or duty officer role",
             action="record incident facts",

@@ -1,0 +1,74 @@
+"""Events of the situation part: trigger rules, firings and clearings.
+
+Streams: ``triggers`` (the rule set and each evaluation) and ``trigger-{rule}``
+(its instances firing and clearing). Times are ISO-8601 UTC strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from muster.core.messages import Event, JsonValue, event_type
+
+
+@event_type("situation.TriggerRulesRegistered", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TriggerRulesRegistered(Event):
+    """The trigger rules were set (the whole checked document)."""
+
+    document: dict[str, JsonValue]
+    rules: int
+    source: str
+
+
+@event_type("situation.TriggerFired", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TriggerFired(Event):
+    """A rule instance crossed its threshold. ``action`` says what followed:
+    ``proposed`` (a new incident was opened as reported), ``attached`` (an open
+    incident of a related type nearby took it) or ``recorded`` (neither: no
+    location to place an incident)."""
+
+    rule: str
+    key: str
+    kind: str
+    value: float
+    threshold: float
+    observed_at: str
+    latitude: float | None
+    longitude: float | None
+    incident_id: str | None
+    action: str
+    explanation: str
+    source: str
+
+
+@event_type("situation.TriggerCleared", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TriggerCleared(Event):
+    """An active rule instance fell below its clear level (hysteresis)."""
+
+    rule: str
+    key: str
+    value: float
+    threshold: float
+    observed_at: str
+    source: str
+
+
+@event_type("situation.TriggersEvaluated", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TriggersEvaluated(Event):
+    """Pending batches and alerts were evaluated (``items`` are their log positions)."""
+
+    items: tuple[int, ...]
+    fired: int
+    cleared: int
+
+
+__all__ = [
+    "TriggerCleared",
+    "TriggerFired",
+    "TriggerRulesRegistered",
+    "TriggersEvaluated",
+]

@@ -1,0 +1,165 @@
+"""Projections of the situation part: events -> its tables. Imported by bootstrap.
+
+Besides its own events, this listens to ingest's ``ObservationsIngested`` and
+``CapAlertReceived``: each queues the batch or alert for trigger evaluation in the
+same transaction that stored it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.engine import Connection
+
+from muster.core.eventlog.projections import ProjectionSet, Projector
+from muster.core.eventlog.store import Envelope
+from muster.core.messages import Event
+from muster.ingest.domain.events import CapAlertReceived, ObservationsIngested
+from muster.situation.domain import events as ev
+from muster.situation.read_models import (
+    PROJECTED_TABLES,
+    pending,
+    trigger_history,
+    trigger_rules,
+    trigger_state,
+)
+
+
+def on_observations(
+    event: ObservationsIngested, envelope: Envelope, conn: Connection
+) -> None:
+    """Queue a stored observation batch for evaluation."""
+    if event.count:
+        conn.execute(
+            insert(pending),
+            {
+                "seq": envelope.seq,
+                "kind": "observations",
+                "ref": event.batch_id,
+                "dataset_code": event.dataset_code,
+                "added_at": envelope.occurred_at,
+            },
+        )
+
+
+def on_cap_alert(event: CapAlertReceived, envelope: Envelope, conn: Connection) -> None:
+    """Queue an accepted CAP alert for evaluation."""
+    conn.execute(
+        insert(pending),
+        {
+            "seq": envelope.seq,
+            "kind": "cap",
+            "ref": event.alert_key,
+            "dataset_code": event.dataset_code,
+            "added_at": envelope.occurred_at,
+        },
+    )
+
+
+def on_rules_registered(
+    event: ev.TriggerRulesRegistered, envelope: Envelope, conn: Connection
+) -> None:
+    """Keep the rules in force (one row)."""
+    conn.execute(delete(trigger_rules))
+    conn.execute(
+        insert(trigger_rules),
+        {
+            "id": 1,
+            "document": json.dumps(event.document, ensure_ascii=False, sort_keys=True),
+            "rules": event.rules,
+            "registered_at": envelope.occurred_at,
+        },
+    )
+
+
+def on_fired(event: ev.TriggerFired, envelope: Envelope, conn: Connection) -> None:
+    """Mark the instance active and add the firing to the history."""
+    key = {"rule": event.rule, "instance": event.key}
+    row = {
+        "active": True,
+        "value": event.value,
+        "threshold": event.threshold,
+        "changed_at": envelope.occurred_at,
+        "incident_id": event.incident_id,
+        "latitude": event.latitude,
+        "longitude": event.longitude,
+    }
+    changed = conn.execute(
+        update(trigger_state)
+        .where(trigger_state.c.rule == event.rule)
+        .where(trigger_state.c.instance == event.key)
+        .values(**row)
+    ).rowcount
+    if not changed:
+        conn.execute(insert(trigger_state), {**key, **row})
+    _history(conn, envelope, event.rule, event.key, "fired", event.value,
+             event.threshold, event.observed_at, event.incident_id, event.action,
+             event.explanation)  # fmt: skip
+
+
+def on_cleared(event: ev.TriggerCleared, envelope: Envelope, conn: Connection) -> None:
+    """Mark the instance inactive and add the clearing to the history."""
+    conn.execute(
+        update(trigger_state)
+        .where(trigger_state.c.rule == event.rule)
+        .where(trigger_state.c.instance == event.key)
+        .values(active=False, value=event.value, changed_at=envelope.occurred_at)
+    )
+    _history(conn, envelope, event.rule, event.key, "cleared", event.value,
+             event.threshold, event.observed_at, None, None, "")  # fmt: skip
+
+
+def _history(
+    conn: Connection,
+    envelope: Envelope,
+    rule: str,
+    key: str,
+    change: str,
+    value: float,
+    threshold: float,
+    observed_at: str,
+    incident_id: str | None,
+    action: str | None,
+    explanation: str,
+) -> None:
+    conn.execute(
+        insert(trigger_history),
+        {
+            "seq": envelope.seq,
+            "rule": rule,
+            "instance": key,
+            "change": change,
+            "value": value,
+            "threshold": threshold,
+            "observed_at": observed_at,
+            "incident_id": incident_id,
+            "action": action,
+            "explanation": explanation,
+            "recorded_at": envelope.occurred_at,
+        },
+    )
+
+
+def on_evaluated(
+    event: ev.TriggersEvaluated, envelope: Envelope, conn: Connection
+) -> None:
+    """Take the evaluated batches and alerts off the queue."""
+    if event.items:
+        conn.execute(delete(pending).where(pending.c.seq.in_(event.items)))
+
+
+_PROJECTORS: dict[type[Event], list[Projector]] = {
+    ObservationsIngested: [on_observations],
+    CapAlertReceived: [on_cap_alert],
+    ev.TriggerRulesRegistered: [on_rules_registered],
+    ev.TriggerFired: [on_fired],
+    ev.TriggerCleared: [on_cleared],
+    ev.TriggersEvaluated: [on_evaluated],
+}
+
+PROJECTIONS = ProjectionSet(
+    name="situation", handlers=_PROJECTORS, tables=PROJECTED_TABLES
+)
+
+__all__ = ["PROJECTIONS"]

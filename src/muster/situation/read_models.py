@@ -1,0 +1,74 @@
+"""Tables owned by the situation part, all projected from events (R8).
+
+The trigger rules in force, the state of each rule instance (rule × station, group
+or alert area: active or not, last value, the incident it fed), the history of
+firings and clearings, and the queue of observation batches and CAP alerts not yet
+evaluated (filled from ingest's events in the ingest transaction, emptied by
+``TriggersEvaluated``: nothing is skipped, even after a crash). Imported by the
+situation projections, service and queries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Table, Text
+
+from muster.core.db import metadata
+
+trigger_rules = Table(
+    "situation_trigger_rules",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # always 1
+    Column("document", Text, nullable=False),
+    Column("rules", BigInteger, nullable=False),
+    Column("registered_at", Text, nullable=False),
+)
+
+trigger_state = Table(
+    "situation_trigger_state",
+    metadata,
+    Column("rule", Text, primary_key=True),
+    Column("instance", Text, primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("changed_at", Text, nullable=False),
+    Column("incident_id", Text, nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+)
+
+trigger_history = Table(
+    "situation_trigger_history",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("rule", Text, nullable=False, index=True),
+    Column("instance", Text, nullable=False),
+    Column("change", Text, nullable=False),  # fired | cleared
+    Column("value", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("observed_at", Text, nullable=False),
+    Column("incident_id", Text, nullable=True, index=True),
+    Column("action", Text, nullable=True),
+    Column("explanation", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+)
+
+pending = Table(
+    "situation_pending",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", Text, nullable=False),  # observations | cap
+    Column("ref", Text, nullable=False),  # batch id | alert key
+    Column("dataset_code", Text, nullable=True),
+    Column("added_at", Text, nullable=False),
+)
+
+PROJECTED_TABLES = (trigger_rules, trigger_state, trigger_history, pending)
+
+__all__ = [
+    "PROJECTED_TABLES",
+    "pending",
+    "trigger_history",
+    "trigger_rules",
+    "trigger_state",
+]
