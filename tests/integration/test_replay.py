@@ -53,7 +53,7 @@ from muster.sharing.domain.commands import (
     RequestAccess,
     RevokeAgreement,
 )
-from muster.situation.domain.commands import RegisterTriggerRules
+from muster.situation.domain.commands import RegisterTriggerRules, SubmitReport
 from tests import factories
 from tests.response_setup import build_world, flood_incident
 
@@ -166,6 +166,10 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
     }
     muster.bus.handle(
         RegisterTriggerRules(document={"rules": [low_pressure]}), SYSTEM_ACTOR
+    )
+    muster.bus.handle(
+        SubmitReport(category="12C00", latitude=28.2, longitude=112.9, text="水压低"),
+        steward,
     )
     muster.bus.handle(
         IngestFile(

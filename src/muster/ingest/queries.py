@@ -141,6 +141,16 @@ def list_records(
     ]
 
 
+def batch_records(conn: Connection, batch_id: str) -> list[dict[str, Any]]:
+    """Return a stored batch's record values, in order."""
+    query = (
+        select(records.c.record_values)
+        .where(records.c.batch_id == batch_id)
+        .order_by(records.c.ordinal)
+    )
+    return [dict(json.loads(row[0])) for row in conn.execute(query)]
+
+
 def list_observations(
     conn: Connection, dataset_code: str, *, limit: int = 500
 ) -> list[dict[str, Any]]:
@@ -265,6 +275,7 @@ __all__ = [
     "QuarantineView",
     "RecordView",
     "alert_references",
+    "batch_records",
     "batch_stations",
     "cap_alert_document",
     "count_stored",

@@ -13,10 +13,22 @@ from muster.core.bus import Handler
 from muster.core.errors import PermissionDenied
 from muster.core.messages import Command
 from muster.core.uow import UnitOfWork
-from muster.situation.domain.commands import EvaluateTriggers, RegisterTriggerRules
+from muster.situation.domain.commands import (
+    EvaluateTriggers,
+    MergeClusters,
+    RegisterTriggerRules,
+    SplitCluster,
+    SubmitReport,
+)
 from muster.situation.domain.events import TriggerRulesRegistered
 from muster.situation.domain.trigger_rules import parse_trigger_rules
-from muster.situation.triggers import Dispatch, evaluate_triggers
+from muster.situation.fusion_handlers import (
+    Dispatch,
+    merge_clusters,
+    split_cluster,
+    submit_report,
+)
+from muster.situation.triggers import evaluate_triggers
 
 
 def register_trigger_rules(command: RegisterTriggerRules, uow: UnitOfWork) -> str:
@@ -48,7 +60,16 @@ def command_handlers(*, dispatch: Dispatch) -> dict[type[Command], Handler]:
     def _evaluate(command: EvaluateTriggers, uow: UnitOfWork) -> Any:
         return evaluate_triggers(command, uow, dispatch=dispatch)
 
-    return {RegisterTriggerRules: register_trigger_rules, EvaluateTriggers: _evaluate}
+    def _submit(command: SubmitReport, uow: UnitOfWork) -> Any:
+        return submit_report(command, uow, dispatch=dispatch)
+
+    return {
+        RegisterTriggerRules: register_trigger_rules,
+        EvaluateTriggers: _evaluate,
+        SubmitReport: _submit,
+        MergeClusters: merge_clusters,
+        SplitCluster: split_cluster,
+    }
 
 
 __all__ = ["command_handlers", "register_trigger_rules"]

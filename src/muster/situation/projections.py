@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from muster.core.eventlog.projections import ProjectionSet, Projector
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event
-from muster.ingest.domain.events import CapAlertReceived, ObservationsIngested
+from muster.ingest.domain.events import (
+    BatchIngested,
+    CapAlertReceived,
+    ObservationsIngested,
+)
 from muster.situation.domain import events as ev
 from muster.situation.read_models import (
     PROJECTED_TABLES,
+    clusters,
     pending,
+    reports,
     trigger_history,
     trigger_rules,
     trigger_state,
@@ -41,6 +47,113 @@ def on_observations(
                 "added_at": envelope.occurred_at,
             },
         )
+
+
+def on_records(event: BatchIngested, envelope: Envelope, conn: Connection) -> None:
+    """Queue a stored records batch: it may hold reports to fuse."""
+    if event.accepted:
+        conn.execute(
+            insert(pending),
+            {
+                "seq": envelope.seq,
+                "kind": "records",
+                "ref": event.batch_id,
+                "dataset_code": event.dataset_code,
+                "added_at": envelope.occurred_at,
+            },
+        )
+
+
+def on_report_fused(
+    event: ev.ReportFused, envelope: Envelope, conn: Connection
+) -> None:
+    """Store the report; start its cluster or extend it."""
+    conn.execute(
+        insert(reports),
+        {
+            "report_id": event.report_id,
+            "seq": envelope.seq,
+            "source": event.source,
+            "department": event.department,
+            "category": event.category,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
+            "received_at": event.received_at,
+            "text": event.text,
+            "cluster_id": event.cluster_id,
+            "joined": event.joined,
+            "relation": event.relation,
+            "distance_km": event.distance_km,
+            "minutes_apart": event.minutes_apart,
+            "score": event.score,
+        },
+    )
+    _recount(conn, event.cluster_id, category=event.category)
+
+
+def _recount(conn: Connection, cluster_id: str, *, category: str | None = None) -> None:
+    """Set a cluster's report count and time span from its reports (create it)."""
+    count, first, last = conn.execute(
+        select(
+            func.count(),
+            func.min(reports.c.received_at),
+            func.max(reports.c.received_at),
+        ).where(reports.c.cluster_id == cluster_id)
+    ).one()
+    values = {"reports": count, "first_at": first or "", "last_at": last or ""}
+    changed = conn.execute(
+        update(clusters).where(clusters.c.cluster_id == cluster_id).values(**values)
+    ).rowcount
+    if not changed:
+        conn.execute(
+            insert(clusters),
+            {"cluster_id": cluster_id, "status": "open", "category": category or "",
+             **values},
+        )  # fmt: skip
+
+
+def on_cluster_linked(
+    event: ev.ClusterLinked, envelope: Envelope, conn: Connection
+) -> None:
+    """Tie the cluster to its incident."""
+    conn.execute(
+        update(clusters)
+        .where(clusters.c.cluster_id == event.cluster_id)
+        .values(
+            incident_id=event.incident_id,
+            link_action=event.action,
+            link_explanation=event.explanation,
+        )
+    )
+
+
+def on_merged(event: ev.ClustersMerged, envelope: Envelope, conn: Connection) -> None:
+    """Move the other cluster's reports into the kept one."""
+    conn.execute(
+        update(reports)
+        .where(reports.c.cluster_id == event.other)
+        .values(cluster_id=event.keep)
+    )
+    conn.execute(
+        update(clusters)
+        .where(clusters.c.cluster_id == event.other)
+        .values(status="merged", merged_into=event.keep, reports=0)
+    )
+    _recount(conn, event.keep)
+
+
+def on_split(event: ev.ClusterSplit, envelope: Envelope, conn: Connection) -> None:
+    """Move the named reports into a new cluster."""
+    category = conn.execute(
+        select(reports.c.category).where(reports.c.report_id == event.report_ids[0])
+    ).scalar_one()
+    conn.execute(
+        update(reports)
+        .where(reports.c.report_id.in_(event.report_ids))
+        .values(cluster_id=event.new_cluster_id)
+    )
+    _recount(conn, event.new_cluster_id, category=category)
+    _recount(conn, event.cluster_id)
 
 
 def on_cap_alert(event: CapAlertReceived, envelope: Envelope, conn: Connection) -> None:
@@ -152,6 +265,11 @@ def on_evaluated(
 _PROJECTORS: dict[type[Event], list[Projector]] = {
     ObservationsIngested: [on_observations],
     CapAlertReceived: [on_cap_alert],
+    BatchIngested: [on_records],
+    ev.ReportFused: [on_report_fused],
+    ev.ClusterLinked: [on_cluster_linked],
+    ev.ClustersMerged: [on_merged],
+    ev.ClusterSplit: [on_split],
     ev.TriggerRulesRegistered: [on_rules_registered],
     ev.TriggerFired: [on_fired],
     ev.TriggerCleared: [on_cleared],

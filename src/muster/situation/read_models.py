@@ -2,10 +2,11 @@
 
 The trigger rules in force, the state of each rule instance (rule × station, group
 or alert area: active or not, last value, the incident it fed), the history of
-firings and clearings, and the queue of observation batches and CAP alerts not yet
-evaluated (filled from ingest's events in the ingest transaction, emptied by
-``TriggersEvaluated``: nothing is skipped, even after a crash). Imported by the
-situation projections, service and queries.
+firings and clearings, fused reports and their clusters, and the queue of
+observation batches, records batches and CAP alerts not yet evaluated (filled from
+ingest's events in the ingest transaction, emptied by ``TriggersEvaluated``: nothing
+is skipped, even after a crash). Imported by the situation projections, service and
+queries.
 """
 
 from __future__ import annotations
@@ -63,11 +64,55 @@ pending = Table(
     Column("added_at", Text, nullable=False),
 )
 
-PROJECTED_TABLES = (trigger_rules, trigger_state, trigger_history, pending)
+reports = Table(
+    "situation_reports",
+    metadata,
+    Column("report_id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("department", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("received_at", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("cluster_id", Text, nullable=False, index=True),
+    Column("joined", Boolean, nullable=False),
+    Column("relation", Text, nullable=True),
+    Column("distance_km", Float, nullable=True),
+    Column("minutes_apart", Float, nullable=True),
+    Column("score", Float, nullable=False),
+)
+
+clusters = Table(
+    "situation_clusters",
+    metadata,
+    Column("cluster_id", Text, primary_key=True),
+    Column("status", Text, nullable=False),  # open | merged
+    Column("merged_into", Text, nullable=True),
+    Column("incident_id", Text, nullable=True, index=True),
+    Column("link_action", Text, nullable=True),
+    Column("link_explanation", Text, nullable=True),
+    Column("category", Text, nullable=False),
+    Column("first_at", Text, nullable=False),
+    Column("last_at", Text, nullable=False, index=True),
+    Column("reports", BigInteger, nullable=False),
+)
+
+PROJECTED_TABLES = (
+    trigger_rules,
+    trigger_state,
+    trigger_history,
+    pending,
+    reports,
+    clusters,
+)
 
 __all__ = [
     "PROJECTED_TABLES",
+    "clusters",
     "pending",
+    "reports",
     "trigger_history",
     "trigger_rules",
     "trigger_state",

@@ -12,9 +12,7 @@ by the situation handlers.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +21,8 @@ from sqlalchemy import select
 
 from muster.catalog import queries as catalog_queries
 from muster.core.clock import isoformat_utc, parse_utc
-from muster.core.messages import Command, Event
-from muster.core.uow import SharedUnitOfWork, UnitOfWork
+from muster.core.messages import Event
+from muster.core.uow import UnitOfWork
 from muster.ingest import queries as ingest_queries
 from muster.response import queries as response_queries
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
@@ -32,7 +30,7 @@ from muster.response.domain.event_types import CATEGORY_DIGITS
 from muster.situation.cap_areas import alert_infos
 from muster.situation.domain import events as ev
 from muster.situation.domain.commands import EvaluateTriggers
-from muster.situation.domain.trigger_rules import parse_trigger_rules
+from muster.situation.domain.reports import Report
 from muster.situation.domain.triggers import (
     STATION_KINDS,
     TriggerRule,
@@ -43,9 +41,15 @@ from muster.situation.domain.triggers import (
     measure,
     step,
 )
-from muster.situation.read_models import pending, trigger_rules, trigger_state
+from muster.situation.fusion_handlers import (
+    Dispatch,
+    fuse_reports,
+    load_rules,
+    shared,
+    stream_reports,
+)
+from muster.situation.read_models import pending, trigger_state
 
-Dispatch = Callable[[Command, UnitOfWork], Any]
 _CATEGORY_OF_DIGIT = {digit: name for name, digit in CATEGORY_DIGITS.items()}
 EARTH_RADIUS_KM = 6371.0088
 
@@ -78,8 +82,7 @@ def evaluate_triggers(
 ) -> int | None:
     """Evaluate queued items; return how many instances fired or cleared, or None
     when nothing was queued."""
-    if not isinstance(uow, SharedUnitOfWork):
-        raise RuntimeError("EvaluateTriggers runs through MessageBus.handle_batch")
+    uow = shared(uow)
     with uow:
         conn = uow.conn
         items = conn.execute(
@@ -87,20 +90,28 @@ def evaluate_triggers(
         ).all()
         if not items:
             return None
-        rules = _rules(conn)
+        rules = load_rules(conn)
         done = _Pass()
         for row in conn.execute(select(trigger_state)):
             key = (row.rule, row.instance)
             done.active[key] = bool(row.active)
             if row.latitude is not None and row.longitude is not None:
                 done.places[key] = (row.latitude, row.longitude)
+        fusing: list[Report] = []
         for item in items:
             if rules is None:
                 continue
             if item.kind == "observations":
                 _observations(conn, rules, item.ref, item.dataset_code, done)
+            elif item.kind == "records":
+                stream = rules.stream(item.dataset_code or "")
+                if stream is not None:
+                    department = _owner(uow, stream.dataset) or stream.dataset
+                    fusing += stream_reports(conn, stream, item.ref, department)
             else:
                 _cap(conn, rules, item.ref, done, now=uow.clock.now())
+        if fusing and rules is not None:
+            fuse_reports(uow, rules, fusing, dispatch)
         events: list[Event] = list(done.clearings)
         for firing in done.firings:
             events.append(_act(uow, firing, dispatch))
@@ -114,11 +125,6 @@ def evaluate_triggers(
         uow.append("triggers", events, expected_version=uow.stream_version("triggers"))
         uow.commit()
     return len(done.firings) + len(done.clearings)
-
-
-def _rules(conn: Any) -> TriggerSet | None:
-    row = conn.execute(select(trigger_rules.c.document)).first()
-    return parse_trigger_rules(json.loads(row[0])) if row is not None else None
 
 
 def _observations(

@@ -187,3 +187,30 @@ def test_given_an_inconsistent_document_when_parsed_then_every_problem_has_a_pat
     assert "needs dataset and metric" in str(raised.value)
     assert problems["rules[4].kind"].startswith("kind must be one of")
     assert problems["rules[5]"] == "missing type_code"
+
+
+def test_given_streams_and_fusion_when_parsed_then_they_are_read_or_refused() -> None:
+    """Given a stream and fusion settings, when parsed, then the stream maps its
+    categories; a stream missing a field and a zero distance are refused."""
+    stream = {
+        "dataset": "HOTLINE", "id_field": "id", "time_field": "at",
+        "location_field": "where", "category_field": "kind",
+        "categories": {"flooding": "11A00"},
+    }  # fmt: skip
+    rules = parse_trigger_rules(
+        {"rules": [], "report_streams": [stream], "fusion": {"propose_at": 3}}
+    )
+    assert rules.stream("HOTLINE") is not None
+    assert rules.stream("OTHER") is None
+    assert rules.fusion.propose_at == 3
+    with pytest.raises(TriggerRulesInvalid) as raised:
+        parse_trigger_rules(
+            {
+                "rules": [],
+                "report_streams": [{"dataset": "X"}],
+                "fusion": {"max_distance_km": 0},
+            }
+        )
+    problems = dict(raised.value.problems)
+    assert problems["report_streams[0]"] == "missing 'id_field'"
+    assert "must be > 0" in problems["fusion"]

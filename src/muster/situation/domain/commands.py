@@ -20,11 +20,45 @@ class RegisterTriggerRules(Command):
 class EvaluateTriggers(Command):
     """Evaluate the rules on the observation batches and CAP alerts not yet seen.
 
-    Must run through ``MessageBus.handle_batch``: proposing an incident dispatches
-    the response part's commands in the same transaction.
+    Proposing an incident dispatches the response part's commands in the same
+    transaction (the handler works in a shared unit of work).
     """
 
     limit: int = 50
 
 
-__all__ = ["EvaluateTriggers", "RegisterTriggerRules"]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SubmitReport(Command):
+    """A department's field team reports something at a place (a GB/T 35561 type)."""
+
+    category: str
+    latitude: float
+    longitude: float
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MergeClusters(Command):
+    """Merge cluster ``other`` into ``keep`` (they describe one event)."""
+
+    keep: str
+    other: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SplitCluster(Command):
+    """Move reports out of a cluster into a new one (they describe another event)."""
+
+    cluster_id: str
+    report_ids: tuple[str, ...]
+    reason: str
+
+
+__all__ = [
+    "EvaluateTriggers",
+    "MergeClusters",
+    "RegisterTriggerRules",
+    "SplitCluster",
+    "SubmitReport",
+]

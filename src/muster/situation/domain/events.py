@@ -72,3 +72,72 @@ __all__ = [
     "TriggerRulesRegistered",
     "TriggersEvaluated",
 ]
+
+
+@event_type("situation.ReportFused", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportFused(Event):
+    """A report (hotline ticket, field report, CAP alert area) joined a cluster, or
+    started one; ``relation``, ``distance_km`` and ``minutes_apart`` say why it
+    joined (None for a new cluster). The report's text never holds personal data:
+    the hotline's caller fields are not copied."""
+
+    report_id: str
+    source: str
+    department: str
+    category: str
+    latitude: float
+    longitude: float
+    received_at: str
+    text: str
+    cluster_id: str
+    joined: bool
+    relation: str | None
+    distance_km: float | None
+    minutes_apart: float | None
+    score: float
+
+
+@event_type("situation.ClusterLinked", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClusterLinked(Event):
+    """A cluster of reports was tied to an incident: ``attached`` to an open one of a
+    related type nearby, or ``proposed`` (a new incident opened as reported)."""
+
+    cluster_id: str
+    incident_id: str
+    action: str
+    explanation: str
+
+
+@event_type("situation.ClustersMerged", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClustersMerged(Event):
+    """A duty officer merged cluster ``other`` into ``keep``."""
+
+    keep: str
+    other: str
+    reason: str
+
+
+@event_type("situation.ClusterSplit", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClusterSplit(Event):
+    """A duty officer moved reports out of a cluster into a new one."""
+
+    cluster_id: str
+    new_cluster_id: str
+    report_ids: tuple[str, ...]
+    reason: str
+
+
+__all__ = [
+    "ClusterLinked",
+    "ClusterSplit",
+    "ClustersMerged",
+    "ReportFused",
+    "TriggerCleared",
+    "TriggerFired",
+    "TriggerRulesRegistered",
+    "TriggersEvaluated",
+]

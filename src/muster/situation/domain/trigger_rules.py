@@ -14,7 +14,9 @@ from muster.situation.domain.errors import TriggerRulesInvalid
 from muster.situation.domain.triggers import (
     KINDS,
     STATION_KINDS,
+    FusionSettings,
     Proposal,
+    ReportStream,
     StationGroup,
     TriggerRule,
     TriggerSet,
@@ -61,9 +63,44 @@ def parse_trigger_rules(document: Mapping[str, Any]) -> TriggerSet:
                         "station and multi-station rules",
                     )
                 )
+    streams = tuple(_streams(document, problems))
+    fusion = dict(document.get("fusion") or {})
+    settings = FusionSettings(
+        max_distance_km=float(fusion.get("max_distance_km", 1.5)),
+        max_gap_minutes=float(fusion.get("max_gap_minutes", 120.0)),
+        attach_km=float(fusion.get("attach_km", 5.0)),
+        propose_at=int(fusion.get("propose_at", 2)),
+    )
+    if settings.max_distance_km <= 0 or settings.max_gap_minutes <= 0:
+        problems.append(("fusion", "max_distance_km and max_gap_minutes must be > 0"))
     if problems:
         raise TriggerRulesInvalid(problems)
-    return TriggerSet(rules=tuple(rules), groups=groups)
+    return TriggerSet(
+        rules=tuple(rules), groups=groups, streams=streams, fusion=settings
+    )
+
+
+def _streams(
+    document: Mapping[str, Any], problems: list[tuple[str, str]]
+) -> list[ReportStream]:
+    found: list[ReportStream] = []
+    for index, data in enumerate(document.get("report_streams") or ()):
+        try:
+            found.append(
+                ReportStream(
+                    dataset=str(data["dataset"]),
+                    source=str(data.get("source", "hotline")),
+                    id_field=str(data["id_field"]),
+                    time_field=str(data["time_field"]),
+                    location_field=str(data["location_field"]),
+                    category_field=str(data["category_field"]),
+                    categories={str(k): str(v) for k, v in data["categories"].items()},
+                    text_field=data.get("text_field"),
+                )
+            )
+        except (KeyError, AttributeError) as missing:
+            problems.append((f"report_streams[{index}]", f"missing {missing}"))
+    return found
 
 
 def _rule(

@@ -98,11 +98,41 @@ class StationGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportStream:
+    """A records dataset whose records are reports to fuse (the 12345 hotline): which
+    fields hold the id, time, place, category and text, and how its categories map
+    to GB/T 35561 type codes (a record of an unmapped category is not fused)."""
+
+    dataset: str
+    source: str
+    id_field: str
+    time_field: str
+    location_field: str
+    category_field: str
+    categories: Mapping[str, str]
+    text_field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FusionSettings:
+    """How reports fuse and when a cluster becomes an incident: it attaches to an
+    open incident of a related type within ``attach_km``, else it proposes one once
+    it holds ``propose_at`` reports (a field report proposes at once)."""
+
+    max_distance_km: float = 1.5
+    max_gap_minutes: float = 120.0
+    attach_km: float = 5.0
+    propose_at: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class TriggerSet:
-    """Every rule and group of a deployment."""
+    """Every rule and group of a deployment, with its report streams and fusion."""
 
     rules: tuple[TriggerRule, ...] = ()
     groups: tuple[StationGroup, ...] = ()
+    streams: tuple[ReportStream, ...] = ()
+    fusion: FusionSettings = field(default_factory=FusionSettings)
     _by_code: dict[str, TriggerRule] = field(default_factory=dict, compare=False)
 
     def rule(self, code: str) -> TriggerRule | None:
@@ -123,6 +153,10 @@ class TriggerSet:
         """Return the rules of some kinds that read a dataset."""
         wanted = set(kinds)
         return [r for r in self.rules if r.dataset == dataset and r.kind in wanted]
+
+    def stream(self, dataset: str) -> ReportStream | None:
+        """Return the report stream of a dataset, if it is one."""
+        return next((s for s in self.streams if s.dataset == dataset), None)
 
     def composites_over(self, codes: Iterable[str]) -> list[TriggerRule]:
         """Return the composite rules that use any of the rules named."""
@@ -239,7 +273,9 @@ __all__ = [
     "STATION_KINDS",
     "AlertArea",
     "AlertInfo",
+    "FusionSettings",
     "Proposal",
+    "ReportStream",
     "Sample",
     "StationGroup",
     "TriggerRule",
