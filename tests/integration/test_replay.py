@@ -53,7 +53,13 @@ from muster.sharing.domain.commands import (
     RequestAccess,
     RevokeAgreement,
 )
-from muster.situation.domain.commands import RegisterTriggerRules, SubmitReport
+from muster.situation.domain.commands import (
+    ConcludeAssessment,
+    OpenAssessment,
+    RegisterTriggerRules,
+    SubmitReport,
+    SubmitView,
+)
 from tests import factories
 from tests.response_setup import build_world, flood_incident
 
@@ -180,6 +186,31 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
         steward,
     )
     muster.bus.handle(EvaluateQuality(), SYSTEM_ACTOR)
+
+
+def _assessment(muster: Muster, fire_duty: Actor) -> None:
+    """Open a joint assessment, give a view, conclude it."""
+    commander = Actor(
+        kind="user", id="cmd", department="EMB", roles=frozenset({"commander"})
+    )
+    with muster.engine.connect() as conn:
+        incident = response_queries.open_incidents(conn)[0]
+    assessment_id = muster.bus.handle(
+        OpenAssessment(
+            incident_id=incident.id, topic="风险研判", departments=("FIRE", "EMB")
+        ),
+        commander,
+    )
+    muster.bus.handle(
+        SubmitView(assessment_id=assessment_id, level="orange", confidence="high"),
+        fire_duty,
+    )
+    muster.bus.handle(
+        ConcludeAssessment(
+            assessment_id=assessment_id, conclusion="橙色", level="orange"
+        ),
+        commander,
+    )
 
 
 def _response(muster: Muster, clock: SimulatedClock) -> Any:
@@ -385,6 +416,7 @@ class Workload:
         self._take_snapshot()
         world = _response(muster, self.clock)
         _sharing(muster, world)
+        _assessment(muster, bob)
         later = [{"station_id": "H1", "value": 0.1, "observed_at": "2026-07-01T08:05Z"}]
         muster.bus.handle_batch(  # in a batch: left queued for the trigger tick
             [

@@ -13,12 +13,20 @@ from muster.core.bus import Handler
 from muster.core.errors import PermissionDenied
 from muster.core.messages import Command
 from muster.core.uow import UnitOfWork
+from muster.situation.assessment_handlers import (
+    conclude_assessment,
+    open_assessment,
+    submit_view,
+)
 from muster.situation.domain.commands import (
+    ConcludeAssessment,
     EvaluateTriggers,
     MergeClusters,
+    OpenAssessment,
     RegisterTriggerRules,
     SplitCluster,
     SubmitReport,
+    SubmitView,
 )
 from muster.situation.domain.events import TriggerRulesRegistered
 from muster.situation.domain.trigger_rules import parse_trigger_rules
@@ -63,7 +71,13 @@ def command_handlers(*, dispatch: Dispatch) -> dict[type[Command], Handler]:
     def _submit(command: SubmitReport, uow: UnitOfWork) -> Any:
         return submit_report(command, uow, dispatch=dispatch)
 
+    def _conclude(command: ConcludeAssessment, uow: UnitOfWork) -> Any:
+        return conclude_assessment(command, uow, dispatch=dispatch)
+
     return {
+        OpenAssessment: open_assessment,
+        SubmitView: submit_view,
+        ConcludeAssessment: _conclude,
         RegisterTriggerRules: register_trigger_rules,
         EvaluateTriggers: _evaluate,
         SubmitReport: _submit,

@@ -23,12 +23,14 @@ from muster.ingest.domain.events import (
 from muster.situation.domain import events as ev
 from muster.situation.read_models import (
     PROJECTED_TABLES,
+    assessments,
     clusters,
     pending,
     reports,
     trigger_history,
     trigger_rules,
     trigger_state,
+    views,
 )
 
 
@@ -156,6 +158,61 @@ def on_split(event: ev.ClusterSplit, envelope: Envelope, conn: Connection) -> No
     _recount(conn, event.cluster_id)
 
 
+def on_assessment_opened(
+    event: ev.AssessmentOpened, envelope: Envelope, conn: Connection
+) -> None:
+    """Add the assessment, open."""
+    conn.execute(
+        insert(assessments),
+        {
+            "assessment_id": event.assessment_id,
+            "incident_id": event.incident_id,
+            "topic": event.topic,
+            "departments": json.dumps(list(event.departments)),
+            "status": "open",
+            "opened_by": envelope.actor_id,
+            "opened_at": envelope.occurred_at,
+        },
+    )
+
+
+def on_view_submitted(
+    event: ev.ViewSubmitted, envelope: Envelope, conn: Connection
+) -> None:
+    """Keep every view (the latest per department counts)."""
+    conn.execute(
+        insert(views),
+        {
+            "seq": envelope.seq,
+            "assessment_id": event.assessment_id,
+            "department": event.department,
+            "level": event.level,
+            "confidence": event.confidence,
+            "note": event.note,
+            "evidence": json.dumps(list(event.evidence), ensure_ascii=False),
+            "submitted_by": envelope.actor_id,
+            "submitted_at": envelope.occurred_at,
+        },
+    )
+
+
+def on_assessment_concluded(
+    event: ev.AssessmentConcluded, envelope: Envelope, conn: Connection
+) -> None:
+    """Close the assessment with its conclusion."""
+    conn.execute(
+        update(assessments)
+        .where(assessments.c.assessment_id == event.assessment_id)
+        .values(
+            status="concluded",
+            conclusion=event.conclusion,
+            level=event.level,
+            decision_id=event.decision_id,
+            concluded_at=envelope.occurred_at,
+        )
+    )
+
+
 def on_cap_alert(event: CapAlertReceived, envelope: Envelope, conn: Connection) -> None:
     """Queue an accepted CAP alert for evaluation."""
     conn.execute(
@@ -270,6 +327,9 @@ _PROJECTORS: dict[type[Event], list[Projector]] = {
     ev.ClusterLinked: [on_cluster_linked],
     ev.ClustersMerged: [on_merged],
     ev.ClusterSplit: [on_split],
+    ev.AssessmentOpened: [on_assessment_opened],
+    ev.ViewSubmitted: [on_view_submitted],
+    ev.AssessmentConcluded: [on_assessment_concluded],
     ev.TriggerRulesRegistered: [on_rules_registered],
     ev.TriggerFired: [on_fired],
     ev.TriggerCleared: [on_cleared],

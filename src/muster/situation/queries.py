@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from muster.situation.read_models import pending, trigger_rules, trigger_state
+from muster.situation.domain.assessment import Combined, View, combine
+from muster.situation.read_models import (
+    assessments,
+    clusters,
+    pending,
+    reports,
+    trigger_rules,
+    trigger_state,
+    views,
+)
 from muster.situation.read_models import trigger_history as history
 
 
@@ -98,10 +107,113 @@ def pending_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(pending)).scalar_one())
 
 
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    """A joint assessment with its views side by side."""
+
+    assessment_id: str
+    incident_id: str
+    topic: str
+    departments: tuple[str, ...]
+    status: str
+    opened_by: str
+    opened_at: str
+    conclusion: str | None
+    level: str | None
+    decision_id: str | None
+    views: tuple[View, ...]
+    combined: Combined
+
+
+def assessment(conn: Connection, assessment_id: str) -> AssessmentView | None:
+    """Return one assessment and its views, or None."""
+    row = conn.execute(
+        select(assessments).where(assessments.c.assessment_id == assessment_id)
+    ).first()
+    if row is None:
+        return None
+    given = tuple(
+        View(
+            department=v.department, level=v.level, confidence=v.confidence,
+            note=v.note, evidence=tuple(json.loads(v.evidence)),
+            submitted_by=v.submitted_by, submitted_at=v.submitted_at,
+        )
+        for v in conn.execute(
+            select(views)
+            .where(views.c.assessment_id == assessment_id)
+            .order_by(views.c.seq)
+        )
+    )  # fmt: skip
+    asked = tuple(json.loads(row.departments))
+    return AssessmentView(
+        assessment_id=row.assessment_id, incident_id=row.incident_id, topic=row.topic,
+        departments=asked, status=row.status, opened_by=row.opened_by,
+        opened_at=row.opened_at, conclusion=row.conclusion, level=row.level,
+        decision_id=row.decision_id, views=given, combined=combine(asked, given),
+    )  # fmt: skip
+
+
+def incident_assessments(conn: Connection, incident_id: str) -> list[AssessmentView]:
+    """Return an incident's assessments, oldest first."""
+    ids = conn.execute(
+        select(assessments.c.assessment_id)
+        .where(assessments.c.incident_id == incident_id)
+        .order_by(assessments.c.opened_at)
+    ).scalars()
+    return [found for aid in ids if (found := assessment(conn, aid)) is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """A cluster of fused reports, with the reasons each joined."""
+
+    cluster_id: str
+    status: str
+    incident_id: str | None
+    link_action: str | None
+    link_explanation: str | None
+    category: str
+    first_at: str
+    last_at: str
+    reports: tuple[dict[str, Any], ...]
+
+
+def clusters_of(
+    conn: Connection, *, incident_id: str | None = None, limit: int = 100
+) -> list[ClusterView]:
+    """Return open clusters (of one incident, or the newest), with their reports."""
+    query = select(clusters).where(clusters.c.status == "open")
+    if incident_id is not None:
+        query = query.where(clusters.c.incident_id == incident_id)
+    rows = list(conn.execute(query.order_by(clusters.c.last_at.desc()).limit(limit)))
+    members: dict[str, list[dict[str, Any]]] = {}
+    if rows:
+        for item in conn.execute(
+            select(reports)
+            .where(reports.c.cluster_id.in_([r.cluster_id for r in rows]))
+            .order_by(reports.c.received_at, reports.c.seq)
+        ):
+            members.setdefault(item.cluster_id, []).append(dict(item._mapping))
+    return [
+        ClusterView(
+            cluster_id=r.cluster_id, status=r.status, incident_id=r.incident_id,
+            link_action=r.link_action, link_explanation=r.link_explanation,
+            category=r.category, first_at=r.first_at, last_at=r.last_at,
+            reports=tuple(members.get(r.cluster_id, ())),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
 __all__ = [
     "ActiveTrigger",
+    "AssessmentView",
+    "ClusterView",
     "TriggerChange",
     "active_triggers",
+    "assessment",
+    "clusters_of",
+    "incident_assessments",
     "pending_count",
     "rules_document",
     "trigger_history",

@@ -99,7 +99,39 @@ clusters = Table(
     Column("reports", BigInteger, nullable=False),
 )
 
+assessments = Table(
+    "situation_assessments",
+    metadata,
+    Column("assessment_id", Text, primary_key=True),
+    Column("incident_id", Text, nullable=False, index=True),
+    Column("topic", Text, nullable=False),
+    Column("departments", Text, nullable=False),  # JSON list
+    Column("status", Text, nullable=False),  # open | concluded
+    Column("opened_by", Text, nullable=False),
+    Column("opened_at", Text, nullable=False),
+    Column("conclusion", Text, nullable=True),
+    Column("level", Text, nullable=True),
+    Column("decision_id", Text, nullable=True),
+    Column("concluded_at", Text, nullable=True),
+)
+
+views = Table(
+    "situation_assessment_views",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("assessment_id", Text, nullable=False, index=True),
+    Column("department", Text, nullable=False),
+    Column("level", Text, nullable=False),
+    Column("confidence", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON list
+    Column("submitted_by", Text, nullable=False),
+    Column("submitted_at", Text, nullable=False),
+)
+
 PROJECTED_TABLES = (
+    assessments,
+    views,
     trigger_rules,
     trigger_state,
     trigger_history,
@@ -110,10 +142,12 @@ PROJECTED_TABLES = (
 
 __all__ = [
     "PROJECTED_TABLES",
+    "assessments",
     "clusters",
     "pending",
     "reports",
     "trigger_history",
     "trigger_rules",
     "trigger_state",
+    "views",
 ]

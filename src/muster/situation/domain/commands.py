@@ -55,10 +55,45 @@ class SplitCluster(Command):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpenAssessment(Command):
+    """Ask departments for their view of an incident's risk (联合研判)."""
+
+    incident_id: str
+    topic: str
+    departments: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SubmitView(Command):
+    """Give (or revise) the actor's department's view in an open assessment."""
+
+    assessment_id: str
+    level: str
+    confidence: str
+    note: str = ""
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConcludeAssessment(Command):
+    """Close an assessment with a conclusion; optionally propose a joint decision
+    (``decision_title``, ``raises_to``) with the assessment as its evidence."""
+
+    assessment_id: str
+    conclusion: str
+    level: str
+    decision_title: str | None = None
+    raises_to: str | None = None
+
+
 __all__ = [
+    "ConcludeAssessment",
     "EvaluateTriggers",
     "MergeClusters",
+    "OpenAssessment",
     "RegisterTriggerRules",
     "SplitCluster",
     "SubmitReport",
+    "SubmitView",
 ]

@@ -66,14 +66,6 @@ class TriggersEvaluated(Event):
     cleared: int
 
 
-__all__ = [
-    "TriggerCleared",
-    "TriggerFired",
-    "TriggerRulesRegistered",
-    "TriggersEvaluated",
-]
-
-
 @event_type("situation.ReportFused", version=1)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ReportFused(Event):
@@ -131,7 +123,46 @@ class ClusterSplit(Event):
     reason: str
 
 
+@event_type("situation.AssessmentOpened", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssessmentOpened(Event):
+    """A commander asked departments for their view of an incident's risk."""
+
+    assessment_id: str
+    incident_id: str
+    topic: str
+    departments: tuple[str, ...]
+
+
+@event_type("situation.ViewSubmitted", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ViewSubmitted(Event):
+    """A department gave (or revised) its view."""
+
+    assessment_id: str
+    department: str
+    level: str
+    confidence: str
+    note: str
+    evidence: tuple[str, ...]
+
+
+@event_type("situation.AssessmentConcluded", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssessmentConcluded(Event):
+    """The assessment closed with a conclusion (and the views as they stood)."""
+
+    assessment_id: str
+    conclusion: str
+    level: str
+    consensus: str | None
+    agreement: bool
+    decision_id: str | None
+
+
 __all__ = [
+    "AssessmentConcluded",
+    "AssessmentOpened",
     "ClusterLinked",
     "ClusterSplit",
     "ClustersMerged",
@@ -140,4 +171,5 @@ __all__ = [
     "TriggerFired",
     "TriggerRulesRegistered",
     "TriggersEvaluated",
+    "ViewSubmitted",
 ]
