@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
+    # The situation map's tile server ({z}/{x}/{y} URL template); empty: no tiles,
+    # only the GeoJSON layers (no internet tiles by default).
+    map_tile_url: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -58,6 +61,17 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:///", "postgresql+psycopg://")):
             raise ValueError(
                 "MUSTER_DATABASE_URL must start with sqlite:/// or postgresql+psycopg://"
+            )
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url_template(cls, value: str) -> str:
+        if value and not (
+            value.startswith(("https://", "http://", "/")) and "{z}" in value
+        ):
+            raise ValueError(
+                "MUSTER_MAP_TILE_URL must be an http(s) or /path URL with {z}/{x}/{y}"
             )
         return value
 

@@ -214,6 +214,8 @@ def _judge_station(
     done.active[key] = True
     done.places[key] = at
     explanation = (
+        f"{rule.name_zh}：站点 {station} {rule.metric} 为 {value:g}，达到 "
+        f"{rule.above:g}（{rule.dataset}，{observed}）\n"
         f"{rule.name_en}: station {station} {_what(rule)} {value:g} ≥ {rule.above:g} "
         f"({rule.dataset}, {observed})"
     )
@@ -250,6 +252,8 @@ def _judge_group(
     over = sorted(s for s, v in values.items() if v is not None and v >= rule.above)
     places = [series[s][-1][2] for s in over if series[s][-1][2] is not None]
     explanation = (
+        f"{rule.name_zh}：{group} 有 {high} 个站点达到 {rule.above:g}（至少 "
+        f"{rule.min_stations} 个）：{'、'.join(over)}\n"
         f"{rule.name_en}: {high} stations of {group} with {_what(rule, rule.of)} "
         f"≥ {rule.above:g} (at least {rule.min_stations}): {', '.join(over)} "
         f"({rule.dataset}, {observed})"
@@ -286,6 +290,7 @@ def _judge_composite(
         done.active[key] = True
         places = [done.places.get(part) for part in parts]
         explanation = (
+            f"{rule.name_zh}：{group} 内以下规则同时成立：{'、'.join(rule.all_of)}\n"
             f"{rule.name_en}: in {group} every rule holds at once: "
             f"{', '.join(rule.all_of)}"
         )
@@ -328,6 +333,8 @@ def _cap(
                     continue  # the same warning again, or an update: no new firing
                 done.active[key] = True
                 explanation = (
+                    f"{rule.name_zh}：预警“{info.headline or info.event}”"
+                    f"（{info.severity}），区域 {area.description}\n"
                     f"{rule.name_en}: CAP alert “{info.headline or info.event}” "
                     f"({info.severity}) for {area.description}"
                 )

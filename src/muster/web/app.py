@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import xstatic.pkg.leaflet
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,6 +45,8 @@ from muster.settings import Settings, get_settings
 from muster.sharing import api as sharing_api
 from muster.sharing import pages as sharing_pages
 from muster.sharing.tasks import run_grant_loop
+from muster.situation import api as situation_api
+from muster.situation import pages as situation_pages
 from muster.situation.tasks import run_trigger_loop
 from muster.web import errors, feed, i18n
 from muster.web.deps import Language, MusterDep
@@ -70,6 +73,11 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ResponseHeadersMiddleware)
+    app.mount(  # before /static, which would take /static/leaflet/ too
+        "/static/leaflet",
+        StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
+        name="leaflet",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         identity_api.router,
@@ -89,6 +97,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         sharing_api.router,
         sharing_pages.router,
         pack_api.router,
+        situation_api.router,
+        situation_pages.router,
         feed.router,
         operations,
     ):

@@ -1,0 +1,373 @@
+/* Muster situation map (the common operating picture): Leaflet from /static/leaflet,
+ * layers from /api/v1/situation/map/layers (GeoJSON), a time slider over the log's
+ * span (right end = live), and live refresh when the feed (/api/events/stream) reports
+ * an incident, task, trigger, CAP or observation event. No framework, no CDN; every
+ * text from the server goes in with textContent (titles are user input). */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 400;
+  var SLIDER_MAX = 1000;
+  var LAYERS = ["cap_areas", "exposed_assets", "observations", "triggers", "incidents", "tasks"];
+  var LEVEL_COLOURS = { L1: "#c62828", L2: "#fb8c00", L3: "#fdd835", L4: "#1e88e5" };
+  var STATUS_COLOURS = { normal: "#2e7d32", over: "#d32f2f", unrated: "#9e9e9e" };
+  var SEVERITY_COLOURS = { Extreme: "#b71c1c", Severe: "#ef6c00" };
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  function when(iso) {
+    return iso && window.Muster ? window.Muster.formatTime(iso, false) : (iso || "");
+  }
+
+  function popup(title, rows, link, linkText) {
+    var box = element("div", "map-popup");
+    box.appendChild(element("h3", "", title));
+    var list = element("dl");
+    rows.forEach(function (row) {
+      if (row[1] === undefined || row[1] === null || row[1] === "") {
+        return;
+      }
+      list.appendChild(element("dt", "", row[0]));
+      list.appendChild(element("dd", "", row[1]));
+    });
+    box.appendChild(list);
+    if (link) {
+      var anchor = element("a", "", linkText);
+      anchor.href = link;
+      box.appendChild(anchor);
+    }
+    return box;
+  }
+
+  function tagged(layer, kind, id) {
+    /* Mark the SVG element so pages and tests can find a feature. */
+    layer.on("add", function () {
+      var node = layer.getElement ? layer.getElement() : null;
+      if (node) {
+        node.setAttribute("data-kind", kind);
+        node.setAttribute("data-feature-id", id);
+      }
+    });
+    return layer;
+  }
+
+  function start() {
+    var container = document.getElementById("situation-map");
+    if (!container || !window.L || !window.fetch) {
+      return;
+    }
+    var L = window.L;
+    var texts = JSON.parse(container.getAttribute("data-texts") || "{}");
+    var layersUrl = container.getAttribute("data-layers-url");
+    var slider = document.getElementById("time-slider");
+    var label = document.getElementById("time-label");
+    var liveButton = document.getElementById("time-live");
+    var notes = document.getElementById("map-notes");
+    var status = document.getElementById("map-feed-status");
+    var span = null;
+    var fitted = false;
+    var fitting = false;
+    var userMoved = false;
+    var requested = 0;
+    var timer = null;
+    var version = 0;
+
+    var map = L.map(container, { zoomControl: true, worldCopyJump: true });
+    map.setView([30, 110], 4);
+    var tileUrl = container.getAttribute("data-tile-url");
+    if (tileUrl) {
+      L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+    }
+    var groups = {};
+    var overlays = {};
+    LAYERS.forEach(function (name) {
+      groups[name] = L.featureGroup().addTo(map);
+      overlays[texts[name] || name] = groups[name];
+    });
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    map.on("zoomstart dragstart", function () {
+      if (!fitting && fitted) {
+        userMoved = true;
+      }
+    });
+
+    function say(key, value) {
+      return (texts[key] || key) + (value === undefined ? "" : value);
+    }
+
+    function incidentLayer(feature, latlng) {
+      var p = feature.properties;
+      var marker = L.circleMarker(latlng, {
+        radius: 9, color: "#ffffff", weight: 2, fillOpacity: 0.95,
+        fillColor: LEVEL_COLOURS[p.level] || "#546e7a", className: "map-incident"
+      });
+      marker.bindPopup(popup(p.title, [
+        [say("type"), p.type_name ? p.type + " " + p.type_name : p.type],
+        [say("level"), p.level_label || say("no_level")],
+        [say("status"), p.status_label],
+        [say("opened_at"), when(p.opened_at)]
+      ], p.link, say("open_incident")));
+      marker.bindTooltip(p.title);
+      return tagged(marker, "incident", p.id);
+    }
+
+    function triggerLayer(feature, latlng) {
+      var p = feature.properties;
+      var ring = L.circleMarker(latlng, {
+        radius: 15, color: "#6a1b9a", weight: 3, dashArray: "5 4", fill: false,
+        className: "map-trigger"
+      });
+      ring.bindPopup(popup(p.rule + " · " + p.instance, [
+        [say("value"), p.value],
+        [say("threshold"), p.threshold],
+        [say("since"), when(p.since)],
+        ["", p.explanation]
+      ], p.link, say("open_incident")));
+      return tagged(ring, "trigger", p.rule + ":" + p.instance);
+    }
+
+    function observationLayer(feature, latlng) {
+      var p = feature.properties;
+      var dot = L.circleMarker(latlng, {
+        radius: 6, color: "#263238", weight: 1, fillOpacity: 0.9,
+        fillColor: STATUS_COLOURS[p.status] || STATUS_COLOURS.unrated,
+        className: "map-observation map-observation-" + p.status
+      });
+      var value = p.value === null || p.value === undefined ? "" : p.value + (p.unit ? " " + p.unit : "");
+      dot.bindPopup(popup((p.station || "") + " · " + p.metric, [
+        [say("value"), value],
+        [say("status"), say("status_" + p.status)],
+        [say("threshold"), p.rule ? p.threshold + " (" + p.rule + ")" : ""],
+        [say("observed_at"), when(p.observed_at)],
+        [say("dataset"), p.dataset + " · TLP:" + p.tlp],
+        [say("masked"), (p.masked || []).join(", ")]
+      ]));
+      return tagged(dot, "observation", p.dataset + ":" + p.station + ":" + p.metric);
+    }
+
+    function capStyle(feature) {
+      var colour = SEVERITY_COLOURS[feature.properties.severity] || "#f9a825";
+      return { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.15, className: "map-cap" };
+    }
+
+    function capPopup(p) {
+      return popup(p.headline || p.event, [
+        [say("event"), p.event],
+        [say("severity"), p.severity],
+        [say("area"), p.area],
+        [say("expires"), when(p.expires)]
+      ]);
+    }
+
+    function drawTasks(collection, incidents) {
+      var byIncident = {};
+      collection.features.forEach(function (feature) {
+        var key = feature.properties.incident_id;
+        (byIncident[key] = byIncident[key] || []).push(feature);
+      });
+      Object.keys(byIncident).forEach(function (incidentId) {
+        var tasks = byIncident[incidentId];
+        var at = tasks[0].geometry.coordinates;
+        var box = element("div", "map-popup");
+        var title = incidents[incidentId] || "";
+        box.appendChild(element("h3", "", say("tasks") + (title ? " · " + title : "")));
+        var list = element("ul");
+        tasks.forEach(function (feature) {
+          var p = feature.properties;
+          var item = element("li", p.overdue ? "overdue" : "");
+          item.appendChild(element("span", "", p.title + " — " + p.status_label + " · " +
+            p.lead_department + (p.overdue ? " · " + say("overdue") : "")));
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+        var anchor = element("a", "", say("open_incident"));
+        anchor.href = tasks[0].properties.link;
+        box.appendChild(anchor);
+        var count = element("span", "", String(tasks.length));
+        var marker = L.marker([at[1], at[0]], {
+          icon: L.divIcon({ className: "map-task-icon", html: count, iconSize: [20, 18], iconAnchor: [-6, 26] }),
+          keyboard: true, title: say("tasks")
+        });
+        marker.bindPopup(box);
+        groups.tasks.addLayer(tagged(marker, "tasks", incidentId));
+      });
+    }
+
+    function showNotes(data) {
+      notes.textContent = "";
+      var observations = data.layers.observations;
+      (observations.withheld || []).forEach(function (item) {
+        notes.appendChild(element("p", "map-note-withheld", say("withheld") + ": " + item.dataset + " — " + item.reason));
+      });
+      (observations.aggregated || []).forEach(function (item) {
+        var counts = (item.counts || []).map(function (pair) { return pair[0] + " " + pair[1]; }).join(", ");
+        notes.appendChild(element("p", "map-note-aggregated", say("aggregated") + ": " + item.dataset +
+          (item.by ? " (" + item.by + ")" : "") + (counts ? " — " + counts : "")));
+      });
+      if (data.truncated) {
+        notes.appendChild(element("p", "map-note-withheld", say("truncated")));
+      }
+    }
+
+    function draw(data) {
+      LAYERS.forEach(function (name) {
+        groups[name].clearLayers();
+      });
+      var layers = data.layers;
+      groups.cap_areas.addLayer(L.geoJSON(layers.cap_areas, {
+        style: capStyle,
+        pointToLayer: function (feature, latlng) {
+          return L.circle(latlng, { radius: (feature.properties.radius_km || 0) * 1000 });
+        },
+        onEachFeature: function (feature, layer) {
+          layer.bindPopup(capPopup(feature.properties));
+          tagged(layer, "cap", feature.properties.alert_key);
+        }
+      }));
+      groups.exposed_assets.addLayer(L.geoJSON(layers.exposed_assets, {
+        style: function () { return { color: "#8d6e63", weight: 2 }; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, { radius: 6, color: "#4e342e", fillColor: "#8d6e63", fillOpacity: 0.9 });
+        }
+      }));
+      groups.observations.addLayer(L.geoJSON(layers.observations, { pointToLayer: observationLayer }));
+      groups.triggers.addLayer(L.geoJSON(layers.triggers, { pointToLayer: triggerLayer }));
+      groups.incidents.addLayer(L.geoJSON(layers.incidents, { pointToLayer: incidentLayer }));
+      var titles = {};
+      layers.incidents.features.forEach(function (feature) {
+        titles[feature.properties.id] = feature.properties.title;
+      });
+      drawTasks(layers.tasks, titles);
+      showNotes(data);
+      if (!userMoved) {
+        /* Until the user pans or zooms, keep everything in view. */
+        var bounds = L.latLngBounds([]);
+        LAYERS.forEach(function (name) {
+          var found = groups[name].getBounds();
+          if (found.isValid()) {
+            bounds.extend(found);
+          }
+        });
+        if (bounds.isValid() && !(fitted && map.getBounds().contains(bounds))) {
+          fitting = true;
+          map.fitBounds(bounds.pad(0.2), { maxZoom: 13, animate: false });
+          fitting = false;
+          fitted = true;
+        }
+      }
+      version += 1;
+      container.setAttribute("data-version", String(version));
+      container.setAttribute("data-mode", data.live ? "live" : "past");
+      container.setAttribute("data-at", data.at);
+    }
+
+    function sliderMoment() {
+      var value = Number(slider.value);
+      if (!span || !span.start || value >= SLIDER_MAX) {
+        return null;
+      }
+      var from = Date.parse(span.start);
+      var to = Date.parse(span.end);
+      return new Date(from + (to - from) * value / SLIDER_MAX).toISOString();
+    }
+
+    function showTime(moment) {
+      label.textContent = moment === null ? say("live") : say("as_of", " " + when(moment));
+      liveButton.disabled = moment === null;
+    }
+
+    function load() {
+      timer = null;
+      var moment = sliderMoment();
+      var url = layersUrl + (moment === null ? "" : "?at=" + encodeURIComponent(moment));
+      var ticket = ++requested;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("HTTP " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          if (ticket !== requested) {
+            return; /* a newer request is on its way */
+          }
+          span = data.span;
+          draw(data);
+          showTime(data.live ? null : data.at);
+        })
+        .catch(function () {
+          notes.appendChild(element("p", "map-note-withheld", say("failed")));
+        });
+    }
+
+    function schedule() {
+      if (timer === null) {
+        timer = window.setTimeout(load, DEBOUNCE_MS);
+      }
+    }
+
+    slider.addEventListener("input", function () {
+      showTime(sliderMoment());
+    });
+    slider.addEventListener("change", load);
+    liveButton.addEventListener("click", function () {
+      slider.value = String(SLIDER_MAX);
+      load();
+    });
+    load();
+
+    if (!window.EventSource) {
+      return;
+    }
+    var types = JSON.parse(container.getAttribute("data-event-types") || "[]");
+    var after = container.getAttribute("data-after") || "0";
+    var source = new EventSource("/api/events/stream?after=" + encodeURIComponent(after));
+    if (window.Muster && window.Muster.shareFeed) {
+      window.Muster.shareFeed(source); /* the notification badge listens too */
+    }
+    var seen = {};
+
+    function setStatus(state) {
+      container.setAttribute("data-live", state);
+      status.textContent = say("feed_" + state);
+      status.className = "feed-status feed-status-" + state;
+    }
+
+    function onEvent(message) {
+      var item = JSON.parse(message.data);
+      if (seen[item.seq]) {
+        return;
+      }
+      seen[item.seq] = true;
+      if (sliderMoment() === null) {
+        schedule(); /* live: fetch the layers again, once per burst */
+      }
+    }
+
+    source.addEventListener("open", function () {
+      setStatus("live");
+    });
+    source.addEventListener("error", function () {
+      setStatus(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
+    });
+    types.forEach(function (type) {
+      source.addEventListener(type, onEvent);
+    });
+    window.addEventListener("pagehide", function () {
+      source.close();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
