@@ -46,6 +46,7 @@ from muster.sharing import api as sharing_api
 from muster.sharing import pages as sharing_pages
 from muster.sharing.tasks import run_grant_loop
 from muster.situation import api as situation_api
+from muster.situation import coordination_api
 from muster.situation import pages as situation_pages
 from muster.situation.tasks import run_trigger_loop
 from muster.web import errors, feed, i18n
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         sharing_pages.router,
         pack_api.router,
         situation_api.router,
+        coordination_api.router,
         situation_pages.router,
         feed.router,
         operations,
