@@ -40,6 +40,7 @@ from muster.pack.loader import load_pack
 from muster.response.cli import plan_app
 from muster.settings import Settings, get_settings
 from muster.sharing.cli import access_app
+from muster.situation.cli import assess
 
 
 class _MusterGroup(TyperGroup):
@@ -113,6 +114,7 @@ app.add_typer(access_app, name="access")
 app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
+app.command("assess")(assess)
 
 
 @app.callback()

@@ -1,8 +1,9 @@
 """``muster demo``: a ready-to-try Muster for newcomers, on SQLite in one folder.
 
 Creates the database, signing key and a persistent session secret in the data folder,
-loads the bundled Lanjiang example pack and its demo records (``data/<DATASET>.json``),
-prints the demo sign-ins, then serves.
+loads the bundled Lanjiang example pack and its demo records (``data/<DATASET>.json``
+and the asset layers of cascades.yaml, ``layers/*.geojson``), prints the demo
+sign-ins, then serves.
 Mounted by the root CLI (``muster.cli``), which also uses ``run_web_server``.
 """
 
@@ -83,6 +84,11 @@ def demo(
         "community; during a flood incident (11A) at level II near 28.21, 112.91 it "
         "gives the residents within 10 km (agreement PSB_VR_EVACUATION)."
     )
+    typer.echo(
+        "Cascades (灾害链): open an incident of type 11B00 near 28.21, 112.91, record "
+        "the facts rain_24h_mm=180 and radius_km=20, then run "
+        f"`MUSTER_MODE=dev MUSTER_DATA_DIR={data_dir} muster assess INCIDENT_ID`."
+    )
     if no_serve:
         return
     run_web_server(settings, host="127.0.0.1", port=port, workers=1)
@@ -130,13 +136,20 @@ def prepare_demo(settings: Settings) -> tuple[Pack, LoadSummary, list[str]]:
 
 
 def load_demo_data(deployment: Deployment, pack: Pack) -> list[str]:
-    """Ingest each ``data/<DATASET_CODE>.json|csv|geojson`` file of a loaded pack.
+    """Ingest each ``data/<DATASET_CODE>.json|csv|geojson`` file of a loaded pack,
+    then the example file of each layer of its cascades.yaml as the layer's dataset.
 
-    Every file is checked first: one named after no dataset of the pack raises
-    ``PackInvalid`` before anything is sent. Files go to ingest as Muster itself
-    (source "demo"); ingest recognises a file it already holds by its digest, so a
-    second run stores nothing again. Returns one line per file saying what happened.
+    Every data file is checked first: one named after no dataset of the pack raises
+    ``PackInvalid`` before anything is sent (layer files and their datasets were
+    checked with the pack). Files go to ingest as Muster itself (source "demo");
+    ingest recognises a file it already holds by its digest, so a second run stores
+    nothing again. Returns one line per file saying what happened.
     """
+    return [*_load_data_files(deployment, pack), *_load_layer_files(deployment, pack)]
+
+
+def _load_data_files(deployment: Deployment, pack: Pack) -> list[str]:
+    """Ingest the ``data/`` files (see ``load_demo_data``)."""
     folder = pack.root / DATA_DIR
     if not folder.is_dir():
         return []
@@ -168,6 +181,26 @@ def load_demo_data(deployment: Deployment, pack: Pack) -> list[str]:
         )
         outcome: IngestOutcome = deployment.bus.handle(command, SYSTEM_ACTOR)
         lines.append(f"Demo data {DATA_DIR}/{path.name}: {_ingested(outcome)}")
+    return lines
+
+
+def _load_layer_files(deployment: Deployment, pack: Pack) -> list[str]:
+    """Ingest the example file of each cascades.yaml layer as its dataset's records
+    (GeoJSON features keep their fields and geometry)."""
+    layers = pack.cascades.get("layers", []) if pack.cascades is not None else []
+    lines = []
+    for layer in layers:
+        name, dataset = layer.get("file"), layer["dataset"]
+        if not name:
+            continue
+        command = IngestFile(
+            dataset_code=dataset,
+            source="demo",
+            data=(pack.root / name).read_bytes(),
+            format="geojson",
+        )
+        outcome: IngestOutcome = deployment.bus.handle(command, SYSTEM_ACTOR)
+        lines.append(f"Demo layer {name} ({dataset}): {_ingested(outcome)}")
     return lines
 
 

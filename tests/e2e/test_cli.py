@@ -22,10 +22,14 @@ from typer.testing import CliRunner, Result
 import muster.cli as root_cli
 from muster.bootstrap import PROJECTIONS, Muster
 from muster.cli import app
+from muster.cli_demo import load_demo_data
 from muster.core.cli import exit_code_for
 from muster.core.errors import ERROR_TREE, MusterError
 from muster.core.eventlog.audit import VERIFYING_MD
+from muster.core.messages import SYSTEM_ACTOR
 from muster.identity import queries
+from muster.pack import read_pack
+from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
 from muster.settings import Settings, get_settings
 from tests.conftest import TEST_SECRET
 
@@ -128,8 +132,8 @@ class TestLoad:
     """muster load PACK_DIR."""
 
     def test_example_pack_loads_once_then_is_unchanged(self, run: Run) -> None:
-        """Loading Lanjiang creates 13 departments, 23 users, 17 datasets, 3 chains
-        and 4 plans; again, nothing."""
+        """Loading Lanjiang creates 13 departments, 23 users, 24 datasets, 3 chains,
+        4 plans, the trigger rules and the cascade model; again, nothing."""
         first = run("load", str(EXAMPLE), "--json")
         second = run("load", str(EXAMPLE), "--json")
 
@@ -139,16 +143,18 @@ class TestLoad:
             "region": "LANJIANG",
             "departments": {"created": 13, "updated": 0, "unchanged": 0},
             "users": {"created": 23, "updated": 0, "unchanged": 0},
-            "datasets": {"created": 17, "updated": 0, "unchanged": 0},
+            "datasets": {"created": 24, "updated": 0, "unchanged": 0},
             "escalation": {"created": 3, "updated": 0, "unchanged": 0},
             "plans": {"created": 4, "updated": 0, "unchanged": 0},
             "agreements": {"created": 9, "updated": 0, "unchanged": 0},
             "triggers": {"created": 1, "updated": 0, "unchanged": 0},
+            "cascades": {"created": 1, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 23
         assert json.loads(second.stdout)["plans"]["unchanged"] == 4
         assert json.loads(second.stdout)["triggers"]["unchanged"] == 1
+        assert json.loads(second.stdout)["cascades"]["unchanged"] == 1
 
     def test_invalid_pack_exits_3_naming_each_problem_and_writes_nothing(
         self, loaded: Run, muster: Muster, tmp_path: Path
@@ -419,6 +425,57 @@ class TestDemo:
         assert "already loaded" in second.stdout
 
 
+class TestAssess:
+    """muster assess INCIDENT."""
+
+    def test_a_flood_prints_its_cascades_as_json_and_as_bilingual_text(
+        self, loaded: Run, muster: Muster
+    ) -> None:
+        """With the example pack and its layers loaded, a rainstorm incident's
+        chains print as JSON and as text in both languages; an unknown incident
+        exits 4."""
+        load_demo_data(muster, read_pack(EXAMPLE))
+        incident = str(
+            muster.bus.handle(
+                OpenIncident(title="城区暴雨", category="NATURAL_DISASTER",
+                             latitude=28.21, longitude=112.91, type_code="11B00",
+                             reporting_department="EMB"),
+                SYSTEM_ACTOR,
+            )
+        )  # fmt: skip
+        facts = {"rain_24h_mm": 180, "rain_72h_mm": 210, "radius_km": 20}
+        muster.bus.handle(
+            RecordIncidentFacts(incident_id=incident, facts=facts), SYSTEM_ACTOR
+        )
+
+        as_json = loaded("assess", incident, "--json")
+        as_text = loaded("assess", incident)
+        unknown = loaded("assess", "no-such-incident")
+
+        assert as_json.exit_code == 0, as_json.output
+        data = json.loads(as_json.stdout)
+        assert data["incident"]["id"] == incident
+        assert [chain["rule"] for chain in data["chains"]] == ["rain_floods_low_lying"]
+        roads = next(
+            step
+            for step in data["chains"][0]["steps"]
+            if step["rule"] == "flood_closes_roads"
+        )
+        assert [asset["id"] for asset in roads["assets"]][:2] == ["BJ-02", "BJ-03"]
+        assert {item["dataset"] for item in data["explanation"]["datasets"]} >= {
+            "WATER_FLOOD_ZONES", "TRANSPORT_ROAD_SEGMENTS", "HEALTH_HOSPITAL_BEDS",
+        }  # fmt: skip
+        assert as_text.exit_code == 0, as_text.output
+        for expected in (
+            "城市内涝 / Urban flooding",
+            "H-LJ-FIRST",
+            "WATER_FLOOD_ZONES",
+        ):
+            assert expected in as_text.stdout
+        assert unknown.exit_code == 4
+        assert "no incident no-such-incident" in unknown.stderr
+
+
 class TestServe:
     """muster serve (the web server itself is replaced)."""
 
@@ -499,6 +556,7 @@ class TestErrorEdge:
             ["projections"], ["projections", "rebuild"],
             ["users"], ["users", "add"], ["users", "list"],
             ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"],
+            ["assess"],
         ],
     )  # fmt: skip
     def test_every_verb_has_help(self, run: Run, verb: list[str]) -> None:

@@ -95,7 +95,8 @@ class TestExamplePackAgreements:
         assert summary.agreements.to_json() == {
             "created": 9, "updated": 0, "unchanged": 0
         }  # fmt: skip
-        assert list(summary.kinds())[-1] == "agreements"
+        kinds = list(summary.kinds())
+        assert kinds.index("agreements") > kinds.index("datasets")
         with muster.engine.connect() as conn:
             loaded = {row["code"]: row for row in sharing.list_agreements(conn)}
         assert set(loaded) == AGREEMENT_CODES
@@ -258,9 +259,9 @@ class TestDemoData:
 
         lines = load_demo_data(muster, pack)
 
-        assert lines == [
+        assert lines[0] == (
             f"Demo data data/{RESIDENTS}.json: 40 records loaded, 0 quarantined"
-        ]
+        )
         with muster.engine.connect() as conn:
             assert ingest.count_stored(conn, RESIDENTS) == 40
             communities = {r.values["community"] for r in ingest.list_records(
@@ -279,7 +280,8 @@ class TestDemoData:
 
         lines = load_demo_data(muster, pack)
 
-        assert lines == [f"Demo data data/{RESIDENTS}.json: already loaded"]
+        assert lines[0] == f"Demo data data/{RESIDENTS}.json: already loaded"
+        assert all(line.endswith(": already loaded") for line in lines)
         with muster.engine.connect() as conn:
             assert ingest.count_stored(conn, RESIDENTS) == 40
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +36,7 @@ from muster.identity.domain.commands import (
 from muster.identity.read_models import credentials
 from muster.ingest.domain.commands import EvaluateQuality, IngestFile
 from muster.notify.domain.commands import DeliverDueNotifications, SetWebhook
+from muster.pack import read_pack
 from muster.response import queries as response_queries
 from muster.response.domain.commands import (
     ActOnTask,
@@ -53,6 +56,7 @@ from muster.sharing.domain.commands import (
     RequestAccess,
     RevokeAgreement,
 )
+from muster.situation.domain.cascade_events import RegisterCascadeModel
 from muster.situation.domain.commands import (
     ConcludeAssessment,
     OpenAssessment,
@@ -64,6 +68,7 @@ from tests import factories
 from tests.response_setup import build_world, flood_incident
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
+EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 
 
 def _snapshot(muster: Muster) -> Snapshot:
@@ -173,6 +178,9 @@ def _data_hub(muster: Muster, steward: Actor) -> None:
     muster.bus.handle(
         RegisterTriggerRules(document={"rules": [low_pressure]}), SYSTEM_ACTOR
     )
+    cascades = read_pack(EXAMPLE).cascades
+    assert cascades is not None
+    muster.bus.handle(RegisterCascadeModel(document=cascades), SYSTEM_ACTOR)
     muster.bus.handle(
         SubmitReport(category="12C00", latitude=28.2, longitude=112.9, text="水压低"),
         steward,

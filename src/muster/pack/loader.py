@@ -1,5 +1,5 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
-plans, then sharing agreements and trigger rules; all or nothing.
+plans, then sharing agreements, trigger rules and the cascade model; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -42,6 +42,7 @@ from muster.response.domain.commands import RegisterPlan, SetEscalationChain
 from muster.sharing.domain.agreements import DatasetFacts, FieldFacts, parse_agreement
 from muster.sharing.domain.commands import RegisterAgreement
 from muster.sharing.domain.errors import AgreementInvalid
+from muster.situation.domain.cascade_events import RegisterCascadeModel
 from muster.situation.domain.commands import RegisterTriggerRules
 
 Progress = Callable[[str], None]
@@ -94,6 +95,7 @@ class LoadSummary:
     plans: KindCounts = field(default_factory=KindCounts)
     agreements: KindCounts = field(default_factory=KindCounts)
     triggers: KindCounts = field(default_factory=KindCounts)
+    cascades: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -105,6 +107,7 @@ class LoadSummary:
             "plans": self.plans,
             "agreements": self.agreements,
             "triggers": self.triggers,
+            "cascades": self.cascades,
         }
 
     @property
@@ -123,7 +126,8 @@ def load_pack(
     muster: Deployment, pack: Pack, *, progress: Progress | None = None
 ) -> LoadSummary:
     """Register the pack's departments (parents first), new users, datasets,
-    escalation chains, plans and sharing agreements in one transaction.
+    escalation chains, plans, sharing agreements, trigger rules and the cascade
+    model in one transaction.
 
     Users whose username already exists are left as they are and counted unchanged.
     A new user without a password, or a user, dataset or agreement the rules refuse,
@@ -158,6 +162,12 @@ def load_pack(
             summary.triggers,
             [RegisterTriggerRules(document=pack.triggers)]
             if pack.triggers is not None
+            else [],
+        ),
+        (
+            summary.cascades,
+            [RegisterCascadeModel(document=pack.cascades)]
+            if pack.cascades is not None
             else [],
         ),
     ]
@@ -390,6 +400,10 @@ def _describe(command: Command, result: object) -> str:
         return f"agreement {command.agreement.get('code')}: {result}"
     if isinstance(command, RegisterTriggerRules):
         return f"trigger rules ({len(command.document.get('rules', []))}): {result}"
+    if isinstance(command, RegisterCascadeModel):
+        rules = command.document.get("rules")
+        count = len(rules) if isinstance(rules, list) else 0
+        return f"cascade model ({count} rules): {result}"
     return f"{type(command).__name__}: done"
 
 

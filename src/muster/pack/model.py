@@ -165,6 +165,8 @@ class Pack:
     the sharing rules (``muster.sharing.domain.agreements``) are applied on loading.
     ``triggers`` is triggers.yaml as checked against triggers.schema.json and
     ``muster.situation.domain.trigger_rules`` (``RegisterTriggerRules``), or None.
+    ``cascades`` is cascades.yaml as checked against cascades.schema.json, the
+    cascade parser and the catalogue (``RegisterCascadeModel``), or None.
     """
 
     root: Path
@@ -176,6 +178,7 @@ class Pack:
     escalation: tuple[EscalationSpec, ...] = ()
     agreements: tuple[dict[str, Any], ...] = ()
     triggers: dict[str, Any] | None = None
+    cascades: dict[str, Any] | None = None
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from muster.core.errors import PackInvalid, PackProblem
+from muster.pack.cascades import (
+    CASCADES,
+    CatalogueEntry,
+    cascade_problems,
+    catalogue_of,
+)
 from muster.pack.documents import Document, read_document
 from muster.pack.model import (
     DatasetSpec,
@@ -50,7 +56,7 @@ DATASETS = "datasets.yaml"
 SHARING = "sharing.yaml"
 TRIGGERS = "triggers.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS)
+OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -102,6 +108,8 @@ def check_pack(path: Path) -> PackCheck:
     if TRIGGERS in documents:
         datasets = _codes(root, documents, name=DATASETS, key="datasets")
         problems.extend(_trigger_problems(documents[TRIGGERS], datasets))
+    if CASCADES in documents:
+        problems.extend(_cascades_problems(root, documents))
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -204,6 +212,19 @@ def _trigger_problems(triggers: Document, known: set[str] | None) -> list[PackPr
             path = [int(step) if step.isdigit() else step for step in steps]
             problems.append(triggers.problem(path, message))
     return problems
+
+
+def _cascades_problems(root: Path, documents: dict[str, Document]) -> list[PackProblem]:
+    """Check cascades.yaml against the departments and the catalogue's datasets."""
+    departments = _codes(root, documents, name=DEPARTMENTS, key="departments")
+    catalogue: dict[str, CatalogueEntry] | None = (
+        catalogue_of(documents[DATASETS]) if DATASETS in documents else {}
+    )
+    if DATASETS not in documents and (root / DATASETS).exists():
+        catalogue = None  # unusable: its own problems are reported
+    return cascade_problems(
+        root, documents[CASCADES], departments=departments, catalogue=catalogue
+    )
 
 
 def _region_problems(region: Document) -> list[PackProblem]:
@@ -384,6 +405,7 @@ def _build_pack(root: Path, documents: dict[str, Document]) -> Pack:
         users=users,
         datasets=datasets,
         triggers=documents[TRIGGERS].data if TRIGGERS in documents else None,
+        cascades=documents[CASCADES].data if CASCADES in documents else None,
         agreements=tuple(
             documents[SHARING].items("agreements") if SHARING in documents else []
         ),

@@ -3,8 +3,9 @@
 ``GET /api/v1/situation/map/layers?at=ISO`` answers one FeatureCollection per layer:
 ``incidents`` (open), ``triggers`` (active firings, why), ``observations`` (the latest
 reading per station and metric of each observations dataset, with a ``status`` from the
-trigger rules), ``cap_areas`` (alerts in force), ``exposed_assets`` (empty until the
-cascade engine records them) and ``tasks`` (open, placed at their incident).
+trigger rules), ``cap_areas`` (alerts in force), ``exposed_assets`` (what the cascade
+engine finds exposed by each incident shown, for department roles only) and ``tasks``
+(open, placed at their incident).
 
 The time slider. Without ``at`` (or with ``at`` not before the clock) the layers show
 *now*, from the read models. With ``at`` in the past they show the picture as of that
@@ -44,6 +45,7 @@ from muster.sharing.domain.commands import ReadShared
 from muster.sharing.reads import MAX_LIMIT, SharedRead
 from muster.sharing.schemas import tlp_label
 from muster.situation import map_queries as mq
+from muster.situation.assessment_handlers import VIEW_ROLES as CASCADE_ROLES
 from muster.web import i18n
 from muster.web.deps import CurrentActor, Language, MusterDep
 
@@ -275,7 +277,11 @@ def map_layers(
         )
         areas = mq.cap_areas_at(conn, moment)
         rules = mq.thresholds(conn)
-        assets = mq.exposed_assets(conn, moment)
+        assets = (
+            mq.exposed_assets(conn, picture.incidents, moment)
+            if actor.has_role(*CASCADE_ROLES)
+            else []
+        )
         start = mq.log_start(conn)
         datasets = [
             view.code

@@ -1,5 +1,6 @@
 """HTTP API of the situation part's coordination: triggers, fused reports and
-clusters, joint assessments (R13). Imported by ``web.app``.
+clusters, an incident's cascade assessment, joint assessments (R13). Imported by
+``web.app``.
 
 Reading is open to every signed-in user, like incidents in the live feed (no
 personal data is held here: hotline caller fields never enter the situation part).
@@ -15,9 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from muster.core.errors import NotFound
+from muster.core.errors import NotFound, PermissionDenied
 from muster.core.messages import Actor, Command
 from muster.situation import queries
+from muster.situation.assess_service import assess_incident
+from muster.situation.assessment_handlers import VIEW_ROLES
 from muster.situation.domain.commands import (
     ConcludeAssessment,
     MergeClusters,
@@ -134,6 +137,21 @@ def incident_assessments(
     with muster.engine.connect() as conn:
         found = queries.incident_assessments(conn, incident_id)
     return [dataclasses.asdict(item) for item in found]
+
+
+@router.get("/incidents/{incident_id}/cascade")
+def incident_cascade(
+    incident_id: str, muster: MusterDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """What may follow the incident (灾害链): chains, steps, exposed assets,
+    departments to add with their tasks, and the explanation (department roles)."""
+    if not actor.has_role(*VIEW_ROLES):
+        raise PermissionDenied(
+            "the cascade assessment needs a department role", action="assess"
+        )
+    with muster.engine.connect() as conn:
+        found = assess_incident(conn, incident_id, now=muster.clock.now())
+    return found.to_dict()
 
 
 @router.post("/assessments/{assessment_id}/views")

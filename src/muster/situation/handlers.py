@@ -18,6 +18,7 @@ from muster.situation.assessment_handlers import (
     open_assessment,
     submit_view,
 )
+from muster.situation.cascade_handlers import CASCADE_HANDLERS
 from muster.situation.domain.commands import (
     ConcludeAssessment,
     EvaluateTriggers,
@@ -83,6 +84,7 @@ def command_handlers(*, dispatch: Dispatch) -> dict[type[Command], Handler]:
         SubmitReport: _submit,
         MergeClusters: merge_clusters,
         SplitCluster: split_cluster,
+        **CASCADE_HANDLERS,
     }
 
 

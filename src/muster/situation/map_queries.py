@@ -7,8 +7,9 @@ move the map, in log order, at most ``FOLD_LIMIT`` events. CAP areas come from t
 stored alerts either way (they are kept as received, with their receipt time), and
 :func:`observation_status` colours a reading by the trigger rules in force.
 
-:func:`exposed_assets` is the hook for the cascade engine (empty for now). Observations
-are not read here: they leave Muster only through the sharing read (``situation.api``).
+:func:`exposed_assets` places what the cascade engine (``situation.assess_service``)
+finds exposed by each incident. Observations are not read here: they leave Muster
+only through the sharing read (``situation.api``).
 Imported by ``situation.api`` and tests.
 """
 
@@ -25,11 +26,18 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.engine import Connection
 
 from muster.core.clock import parse_utc
+from muster.core.errors import MusterError
 from muster.core.eventlog.tables import events
 from muster.ingest import queries as ingest
 from muster.ingest.formats.cap import CapAlert, parse_cap
 from muster.response import queries as response
 from muster.situation import queries as situation
+from muster.situation.assess_service import (
+    MAX_LAYER_RECORDS,
+    assess_incident,
+    current_model,
+)
+from muster.situation.domain.cascade_model import CascadeModel
 
 logger = logging.getLogger(__name__)
 
@@ -390,13 +398,67 @@ def observation_status(
     return "normal", min(rules, key=lambda rule: rule.above)
 
 
-def exposed_assets(_conn: Connection, _at: datetime) -> list[dict[str, Any]]:
-    """Return the assets exposed at a moment as GeoJSON features.
+def exposed_assets(
+    conn: Connection, incidents: Iterable[MapIncident], at: datetime
+) -> list[dict[str, Any]]:
+    """Return the assets the cascade assessment finds exposed by the incidents, as
+    GeoJSON features (id, names, layer, dataset, department, hazards, incidents).
 
-    TODO(cascade): the cascade engine (``situation.cascade``) is being built; once it
-    records exposed assets, return them here (id, layer, name, hazard, incident).
+    Each incident is assessed on the layers stored now, at ``at`` (a past picture
+    shows its incidents' cascades on today's layers); an incident the engine cannot
+    assess (no type yet, no model loaded) exposes nothing. Geometry comes from the
+    layer's stored records; an asset without one is left out.
     """
-    return []
+    model = current_model(conn)
+    if model is None:
+        return []
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for incident in incidents:
+        try:
+            assessment = assess_incident(conn, incident.id, now=at)
+        except MusterError:
+            continue
+        for step in assessment.steps:
+            for asset in step.assets:
+                properties = found.setdefault((asset.layer, asset.id), {
+                    "id": asset.id, "name_zh": asset.name_zh,
+                    "name_en": asset.name_en, "layer": asset.layer,
+                    "dataset": asset.dataset, "department": asset.department,
+                    "hazards": [], "incidents": [],
+                })  # fmt: skip
+                for key, value in (
+                    ("hazards", step.hazard),
+                    ("incidents", incident.id),
+                ):
+                    if value not in properties[key]:
+                        properties[key].append(value)
+    return _placed(conn, model, found)
+
+
+def _placed(
+    conn: Connection,
+    model: CascadeModel,
+    found: Mapping[tuple[str, str], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Return the found assets with their stored geometry, by layer and id."""
+    features: list[dict[str, Any]] = []
+    for name in sorted({layer for layer, _ in found}):
+        spec = model.layers.get(name)
+        if spec is None:
+            continue
+        wanted = {ident for layer, ident in found if layer == name}
+        shapes: dict[str, Any] = {}
+        for record in ingest.list_records(conn, spec.dataset, limit=MAX_LAYER_RECORDS):
+            ident = str(record.values.get(spec.id_property))
+            if ident in wanted and record.geometry and ident not in shapes:
+                shapes[ident] = record.geometry  # newest first: the latest wins
+        features.extend(
+            {"type": "Feature", "geometry": shapes[ident],
+             "properties": found[(name, ident)]}
+            for ident in sorted(wanted)
+            if ident in shapes
+        )  # fmt: skip
+    return features
 
 
 __all__ = [

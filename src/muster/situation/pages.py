@@ -2,10 +2,12 @@
 
 The page is a Leaflet map (``/static/leaflet/``, from the xstatic-leaflet package;
 no CDN) driven by ``static/map.js``, which fetches ``/api/v1/situation/map/layers``,
-follows the live feed and re-fetches after the events in ``LIVE_EVENT_TYPES``. With a
-``map_tile_url`` setting the page draws that tile server under the layers and allows
-its origin in the page's Content-Security-Policy (images only). Imported by
-``web.app``, which mounts ``router``.
+follows the live feed and re-fetches after the events in ``LIVE_EVENT_TYPES``; a
+click on an incident shows its cascade in the side panel (department names from
+here). With a ``map_tile_url`` setting the page draws that tile server under the
+layers and allows its origin in the page's Content-Security-Policy (images only).
+Imported by ``web.app``, which mounts ``router`` (it includes the incident's
+situation page, ``incident_pages``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from muster.identity import queries as identity
+from muster.situation import incident_pages
 from muster.situation.api import LIVE_EVENT_TYPES
 from muster.web.middleware import CONTENT_SECURITY_POLICY
 from muster.web.templating import SignedInPage
 
 router = APIRouter(include_in_schema=False)
+router.include_router(incident_pages.router)  # /situation/incidents/{id}
 
 IMAGES = "img-src 'self' data:"
 
@@ -39,6 +44,10 @@ def situation_map(page: SignedInPage) -> Response:
     muster = page.muster
     with muster.engine.connect() as conn:
         head = muster.store.head(conn)[0]
+        departments = {
+            item.code: item.name(page.language)
+            for item in identity.list_departments(conn)
+        }
     tile_url = muster.settings.map_tile_url
     response = page.render(
         "situation_map.html",
@@ -46,6 +55,7 @@ def situation_map(page: SignedInPage) -> Response:
         event_types=list(LIVE_EVENT_TYPES),
         tile_url=tile_url,
         layers_url="/api/v1/situation/map/layers",
+        departments=departments,
     )
     response.headers["Content-Security-Policy"] = content_security_policy(tile_url)
     return response

@@ -20,6 +20,7 @@ from muster.ingest.domain.events import (
     CapAlertReceived,
     ObservationsIngested,
 )
+from muster.situation.cascade_handlers import CASCADE_PROJECTORS
 from muster.situation.domain import events as ev
 from muster.situation.read_models import (
     PROJECTED_TABLES,
@@ -334,6 +335,7 @@ _PROJECTORS: dict[type[Event], list[Projector]] = {
     ev.TriggerFired: [on_fired],
     ev.TriggerCleared: [on_cleared],
     ev.TriggersEvaluated: [on_evaluated],
+    **CASCADE_PROJECTORS,
 }
 
 PROJECTIONS = ProjectionSet(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Float, Table, Text
 
 from muster.core.db import metadata
+from muster.situation.cascade_tables import cascade_model
 
 trigger_rules = Table(
     "situation_trigger_rules",
@@ -130,6 +131,7 @@ views = Table(
 )
 
 PROJECTED_TABLES = (
+    cascade_model,
     assessments,
     views,
     trigger_rules,

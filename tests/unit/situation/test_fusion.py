@@ -350,7 +350,8 @@ class TestProperties:
                 assert minutes <= rules.max_gap_minutes
                 assert link.reason is not None
                 assert link.reason.distance_km == pytest.approx(distance)
-                assert link.reason.minutes_apart == pytest.approx(minutes)
+                # times are whole microseconds: 1e-7 min is 6 µs
+                assert link.reason.minutes_apart == pytest.approx(minutes, abs=1e-7)
             group.append(item)
 
     @settings(deadline=None, max_examples=200)

@@ -1,8 +1,10 @@
 /* Muster situation map (the common operating picture): Leaflet from /static/leaflet,
  * layers from /api/v1/situation/map/layers (GeoJSON), a time slider over the log's
  * span (right end = live), and live refresh when the feed (/api/events/stream) reports
- * an incident, task, trigger, CAP or observation event. No framework, no CDN; every
- * text from the server goes in with textContent (titles are user input). */
+ * an incident, task, trigger, CAP or observation event. Clicking an incident shows its
+ * cascade assessment (/api/v1/situation/incidents/{id}/cascade: chains, exposed assets,
+ * departments to involve) in the side panel. No framework, no CDN; every text from the
+ * server goes in with textContent (titles are user input). */
 (function () {
   "use strict";
 
@@ -80,6 +82,11 @@
     var requested = 0;
     var timer = null;
     var version = 0;
+    var cascadeBox = document.getElementById("map-cascade");
+    var departments = JSON.parse(container.getAttribute("data-departments") || "{}");
+    var chinese = (document.documentElement.lang || "").indexOf("zh") === 0;
+    var shownIncident = null;
+    var cascadeTicket = 0;
 
     var map = L.map(container, { zoomControl: true, worldCopyJump: true });
     map.setView([30, 110], 4);
@@ -117,8 +124,125 @@
         [say("status"), p.status_label],
         [say("opened_at"), when(p.opened_at)]
       ], p.link, say("open_incident")));
+      marker.getPopup().getContent().appendChild(situationLink(p.id));
       marker.bindTooltip(p.title);
+      marker.on("click", function () {
+        showCascade(p.id, p.title);
+      });
       return tagged(marker, "incident", p.id);
+    }
+
+    function situationLink(incidentId) {
+      var anchor = element("a", "map-situation-link", say("open_situation"));
+      anchor.href = "/situation/incidents/" + encodeURIComponent(incidentId);
+      return anchor;
+    }
+
+    function named(item) {
+      return chinese ? item.name_zh : (item.name_en || item.name_zh);
+    }
+
+    function departmentName(code) {
+      return departments[code] || code;
+    }
+
+    function cascadeStep(step) {
+      var item = element("li", "map-cascade-step");
+      item.setAttribute("data-rule", step.rule);
+      item.appendChild(element("strong", "", chinese ? step.hazard_zh : step.hazard_en));
+      item.appendChild(document.createTextNode(" · " + step.rule +
+        (step.population === null || step.population === undefined ? "" : " · " + say("people") + " " + step.population)));
+      var assets = element("ul", "map-cascade-assets");
+      step.assets.forEach(function (asset) {
+        var row = element("li", "", named(asset) + " (" + asset.id + ") ");
+        row.setAttribute("data-asset-id", asset.id);
+        row.appendChild(element("span", "asset-department", departmentName(asset.department)));
+        assets.appendChild(row);
+      });
+      item.appendChild(assets);
+      return item;
+    }
+
+    function drawCascade(incidentId, title, data) {
+      cascadeBox.textContent = "";
+      cascadeBox.appendChild(element("h3", "", title));
+      if (!data.chains.length) {
+        cascadeBox.appendChild(element("p", "muted", say("cascade_none")));
+      }
+      data.chains.forEach(function (chain) {
+        var block = element("div", "map-cascade-chain");
+        block.setAttribute("data-chain", chain.rule);
+        block.appendChild(element("h3", "", chain.entry + " → " + chain.rule));
+        var steps = element("ol");
+        chain.steps.forEach(function (step) {
+          steps.appendChild(cascadeStep(step));
+        });
+        block.appendChild(steps);
+        cascadeBox.appendChild(block);
+      });
+      if (data.departments.length) {
+        cascadeBox.appendChild(element("h3", "", say("departments_to_involve")));
+        var list = element("ul", "map-cascade-departments");
+        data.departments.forEach(function (item) {
+          var tasks = item.tasks.map(function (task) { return chinese ? task.title_zh : task.title_en; });
+          var row = element("li", "", departmentName(item.department) + (tasks.length ? ": " + tasks.join("; ") : ""));
+          row.setAttribute("data-department", item.department);
+          list.appendChild(row);
+        });
+        cascadeBox.appendChild(list);
+      }
+      cascadeBox.appendChild(situationLink(incidentId));
+    }
+
+    function showCascade(incidentId, title) {
+      var ticket = ++cascadeTicket;
+      shownIncident = { id: incidentId, title: title };
+      cascadeBox.setAttribute("data-incident-id", incidentId);
+      cascadeBox.setAttribute("data-state", "loading");
+      if (!cascadeBox.firstChild || cascadeBox.getAttribute("data-shown") !== incidentId) {
+        cascadeBox.textContent = "";
+        cascadeBox.appendChild(element("p", "muted", say("cascade_loading")));
+      }
+      fetch("/api/v1/situation/incidents/" + encodeURIComponent(incidentId) + "/cascade",
+        { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          return response.json().then(function (body) {
+            if (!response.ok) {
+              throw new Error(body.detail || body.title || "HTTP " + response.status);
+            }
+            return body;
+          });
+        })
+        .then(function (data) {
+          if (ticket !== cascadeTicket) {
+            return;
+          }
+          drawCascade(incidentId, title, data);
+          cascadeBox.setAttribute("data-shown", incidentId);
+          cascadeBox.setAttribute("data-state", "ready");
+        })
+        .catch(function (error) {
+          if (ticket !== cascadeTicket) {
+            return;
+          }
+          cascadeBox.textContent = "";
+          cascadeBox.appendChild(element("h3", "", title));
+          cascadeBox.appendChild(element("p", "map-note-withheld", say("cascade_failed") + " " + error.message));
+          cascadeBox.appendChild(situationLink(incidentId));
+          cascadeBox.setAttribute("data-shown", incidentId);
+          cascadeBox.setAttribute("data-state", "failed");
+        });
+    }
+
+    function assetLayer(feature, layer) {
+      var p = feature.properties;
+      layer.bindPopup(popup(named(p), [
+        ["", p.id],
+        [say("layer"), p.layer + " · " + p.dataset],
+        [say("lead_department"), departmentName(p.department)],
+        [say("hazards"), (p.hazards || []).join(", ")]
+      ]));
+      tagged(layer, "asset", p.layer + ":" + p.id);
     }
 
     function triggerLayer(feature, latlng) {
@@ -235,10 +359,11 @@
         }
       }));
       groups.exposed_assets.addLayer(L.geoJSON(layers.exposed_assets, {
-        style: function () { return { color: "#8d6e63", weight: 2 }; },
+        style: function () { return { color: "#8d6e63", weight: 3, className: "map-asset" }; },
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 6, color: "#4e342e", fillColor: "#8d6e63", fillOpacity: 0.9 });
-        }
+          return L.circleMarker(latlng, { radius: 6, color: "#4e342e", fillColor: "#8d6e63", fillOpacity: 0.9, className: "map-asset" });
+        },
+        onEachFeature: assetLayer
       }));
       groups.observations.addLayer(L.geoJSON(layers.observations, { pointToLayer: observationLayer }));
       groups.triggers.addLayer(L.geoJSON(layers.triggers, { pointToLayer: triggerLayer }));
@@ -264,6 +389,9 @@
           fitting = false;
           fitted = true;
         }
+      }
+      if (shownIncident && data.live) {
+        showCascade(shownIncident.id, shownIncident.title); /* the cascade may have moved */
       }
       version += 1;
       container.setAttribute("data-version", String(version));
