@@ -4,6 +4,11 @@ The hub wakes on in-process commits, on PostgreSQL ``NOTIFY muster_events`` (a d
 thread) and on a fallback poll (SQLite writes from other processes, e.g. the CLI), then
 reads the log after its last position. Started by ``web.app``'s lifespan, which also
 mounts ``router`` (the SSE endpoint). ``is_visible`` is the one visibility rule.
+
+Fan-out is built for a thousand open streams per process (bench/live.py): the hub
+checks visibility and queues an item only on the streams that may see it, each item's
+SSE frame is formatted once per language, a stream sends whatever is queued in one
+write, and one hub timer (not one per stream and message) sends the heartbeats.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ QUEUE_SIZE = 1000
 READ_BATCH = 500
 MAX_BACKLOG = 1000
 HEARTBEAT_SECONDS = 15.0
+HEARTBEAT = b": heartbeat\n\n"
 
 
 def is_visible(envelope: Envelope, actor: Actor) -> bool:
@@ -88,11 +94,40 @@ def _party_to(envelope: Envelope, actor: Actor) -> bool:
     return actor.department is not None and actor.department in departments
 
 
+@dataclass(eq=False, slots=True)
+class Delivery:
+    """One feed item on its way to the streams, formatted once per language.
+
+    A thousand open dashboards mostly share two languages: the SSE frame is built
+    (``json.dumps``) the first time a stream asks for a language, then reused.
+    """
+
+    item: FeedItem
+    frames: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def seq(self) -> int:
+        """Return the event's position in the log."""
+        return self.item.envelope.seq
+
+    def frame(self, language: str) -> bytes:
+        """Return the SSE frame for a language."""
+        frame = self.frames.get(language)
+        if frame is None:
+            frame = self.frames[language] = _format(self.item, language)
+        return frame
+
+
+Entry = Delivery | bytes | None
+"""What a stream's queue holds: an item, raw bytes to send (a heartbeat), or stop."""
+
+
 @dataclass(eq=False)
 class Subscription:
-    """One stream's queue of feed items; ``None`` in the queue means "stop"."""
+    """One stream's queue; the hub puts in only the items its actor may see."""
 
-    queue: asyncio.Queue[FeedItem | None] = field(
+    actor: Actor | None = None
+    queue: asyncio.Queue[Entry] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
     )
     is_lagging: bool = False
@@ -110,6 +145,7 @@ class FeedHub:
         self._wake: asyncio.Event | None = None
         self._stopping = threading.Event()
         self._pump_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._listener: threading.Thread | None = None
 
     async def start(self) -> None:
@@ -124,6 +160,9 @@ class FeedHub:
             )
             self._listener.start()
         self._pump_task = asyncio.create_task(self._pump(), name="muster-feed")
+        self._heartbeat_task = asyncio.create_task(
+            self._heartbeat(), name="muster-feed-heartbeat"
+        )
         self._chain_signal_handlers()
 
     async def stop(self) -> None:
@@ -132,16 +171,18 @@ class FeedHub:
         self.close_streams()
         with contextlib.suppress(ValueError):
             self.muster.commit_listeners.remove(self._on_commit)
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
+        for task in (self._pump_task, self._heartbeat_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._listener is not None:
             await asyncio.to_thread(self._listener.join, 5.0)
 
-    def subscribe(self) -> Subscription:
-        """Register a new stream; it receives every item after the current position."""
-        subscription = Subscription()
+    def subscribe(self, actor: Actor | None = None) -> Subscription:
+        """Register a new stream; it receives every item after the current position
+        (only those the actor may see, when one is given)."""
+        subscription = Subscription(actor)
         if self._stopping.is_set():
             subscription.queue.put_nowait(None)
         self._subscribers.add(subscription)
@@ -189,10 +230,26 @@ class FeedHub:
                 continue
             for item in items:
                 self.last_seq = item.envelope.seq
-                for subscription in list(self._subscribers):
-                    _offer(subscription, item)
+                self._fan_out(Delivery(item))
             if len(items) == READ_BATCH:
                 self._wake.set()
+
+    def _fan_out(self, delivery: Delivery) -> None:
+        # Filtered here, not in each stream: a stream is woken only for what it sends.
+        envelope = delivery.item.envelope
+        for subscription in list(self._subscribers):
+            actor = subscription.actor
+            if actor is None or is_visible(envelope, actor):
+                _offer(subscription, delivery)
+
+    async def _heartbeat(self) -> None:
+        # One timer for all streams (not one per stream and message): every
+        # HEARTBEAT_SECONDS each idle stream gets a comment line, so proxies keep it.
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for subscription in list(self._subscribers):
+                if subscription.queue.empty():
+                    _offer(subscription, HEARTBEAT)
 
     def recent(self, actor: Actor, *, limit: int = 20) -> tuple[list[FeedItem], int]:
         """Return the newest items the actor may see (newest first) and the head seq."""
@@ -248,7 +305,7 @@ class FeedHub:
         return handle
 
 
-def _offer(subscription: Subscription, item: FeedItem | None) -> None:
+def _offer(subscription: Subscription, item: Entry) -> None:
     try:
         subscription.queue.put_nowait(item)
     except asyncio.QueueFull:
@@ -278,7 +335,7 @@ async def event_stream(
     """
     hub: FeedHub = request.app.state.feed_hub
     resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
-    subscription = hub.subscribe()
+    subscription = hub.subscribe(actor)
     return StreamingResponse(
         _events(hub, subscription, actor=actor, language=language, resume=resume),
         media_type="text/event-stream",
@@ -307,20 +364,25 @@ async def _events(
                         yield _format(item, language)
                 if len(backlog) < READ_BATCH:
                     break
-        while not (subscription.is_lagging and subscription.queue.empty()):
-            try:
-                next_item = await asyncio.wait_for(
-                    subscription.queue.get(), timeout=HEARTBEAT_SECONDS
-                )
-            except TimeoutError:
-                yield b": heartbeat\n\n"
-                continue
-            if next_item is None:
-                return
-            if next_item.envelope.seq > sent:
-                sent = next_item.envelope.seq
-                if is_visible(next_item.envelope, actor):
-                    yield _format(next_item, language)
+        queue = subscription.queue
+        while not (subscription.is_lagging and queue.empty()):
+            entry = await queue.get()
+            frames: list[bytes] = []
+            while True:  # whatever else is queued goes out in the same write
+                if entry is None:
+                    if frames:
+                        yield b"".join(frames)
+                    return
+                if isinstance(entry, bytes):
+                    frames.append(entry)
+                elif entry.seq > sent:  # not already sent from the backlog
+                    sent = entry.seq
+                    frames.append(entry.frame(language))
+                if queue.empty():
+                    break
+                entry = queue.get_nowait()
+            if frames:
+                yield frames[0] if len(frames) == 1 else b"".join(frames)
     finally:
         hub.unsubscribe(subscription)
 
