@@ -38,6 +38,8 @@ from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
 from muster.response.cli import plan_app
+from muster.review.replay_cli import replay
+from muster.review.scorecard_cli import scorecard
 from muster.settings import Settings, get_settings
 from muster.sharing.cli import access_app
 from muster.situation.cli import assess
@@ -115,6 +117,8 @@ app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
 app.command("assess")(assess)
+app.command("replay")(replay)
+app.command("scorecard")(scorecard)
 
 
 @app.callback()

@@ -556,7 +556,7 @@ class TestErrorEdge:
             ["projections"], ["projections", "rebuild"],
             ["users"], ["users", "add"], ["users", "list"],
             ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"],
-            ["assess"],
+            ["assess"], ["replay"], ["scorecard"],
         ],
     )  # fmt: skip
     def test_every_verb_has_help(self, run: Run, verb: list[str]) -> None:
