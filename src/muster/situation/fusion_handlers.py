@@ -14,7 +14,6 @@ report. Imported by the situation handlers and the trigger evaluation.
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -32,7 +31,12 @@ from muster.response.domain.commands import OpenIncident
 from muster.response.domain.event_types import CATEGORY_DIGITS
 from muster.situation.domain import events as ev
 from muster.situation.domain.commands import MergeClusters, SplitCluster, SubmitReport
-from muster.situation.domain.reports import ClusterRecord, FusionRules, Report
+from muster.situation.domain.reports import (
+    ClusterRecord,
+    FusionRules,
+    Report,
+    distance_km,
+)
 from muster.situation.domain.trigger_rules import parse_trigger_rules
 from muster.situation.domain.triggers import ReportStream, TriggerSet
 from muster.situation.fusion import Fuser
@@ -42,7 +46,8 @@ Dispatch = Callable[[Command, UnitOfWork], Any]
 """Runs another part's handler in the caller's shared unit of work (bootstrap)."""
 STREAM = "reports"
 ACTING_ROLES = ("duty_officer", "commander", "admin")
-_CATEGORY_OF_DIGIT = {digit: name for name, digit in CATEGORY_DIGITS.items()}
+CATEGORY_OF_DIGIT = {digit: name for name, digit in CATEGORY_DIGITS.items()}
+"""GB/T 35561 category digit → the response part's category name."""
 
 
 def stream_reports(
@@ -193,7 +198,7 @@ def _link(
     lon = sum(r.longitude for r in members) / len(members)
     category = members[0].category
     nearby = sorted(
-        (_km((lat, lon), (i.latitude, i.longitude)), i.opened_at, i.id)
+        (distance_km((lat, lon), (i.latitude, i.longitude)), i.opened_at, i.id)
         for i in response_queries.open_incidents(uow.conn)
         if i.type_code is not None
         and fusion.is_compatible(fusion.relation(category, i.type_code))
@@ -216,7 +221,7 @@ def _link(
     incident_id = dispatch(
         OpenIncident(
             title=f"报告汇集 / Fused reports: {members[0].text[:60] or category}",
-            category=_CATEGORY_OF_DIGIT.get(category[1], "NATURAL_DISASTER"),
+            category=CATEGORY_OF_DIGIT.get(category[1], "NATURAL_DISASTER"),
             latitude=round(lat, 6),
             longitude=round(lon, 6),
             description=explanation,
@@ -229,16 +234,6 @@ def _link(
         cluster_id=cluster_id, incident_id=str(incident_id), action="proposed",
         explanation=explanation,
     )  # fmt: skip
-
-
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    phi1, phi2 = math.radians(a[0]), math.radians(b[0])
-    dphi, dlmb = phi2 - phi1, math.radians(b[1] - a[1])
-    h = (
-        math.sin(dphi / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _require_role(uow: UnitOfWork, action: str) -> None:
@@ -340,6 +335,7 @@ def split_cluster(command: SplitCluster, uow: UnitOfWork) -> str:
 
 
 __all__ = [
+    "CATEGORY_OF_DIGIT",
     "Dispatch",
     "fuse_reports",
     "load_rules",

@@ -12,7 +12,6 @@ by the situation handlers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,11 +25,10 @@ from muster.core.uow import UnitOfWork
 from muster.ingest import queries as ingest_queries
 from muster.response import queries as response_queries
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
-from muster.response.domain.event_types import CATEGORY_DIGITS
 from muster.situation.cap_areas import alert_infos
 from muster.situation.domain import events as ev
 from muster.situation.domain.commands import EvaluateTriggers
-from muster.situation.domain.reports import Report
+from muster.situation.domain.reports import Report, distance_km
 from muster.situation.domain.triggers import (
     STATION_KINDS,
     TriggerRule,
@@ -42,6 +40,7 @@ from muster.situation.domain.triggers import (
     step,
 )
 from muster.situation.fusion_handlers import (
+    CATEGORY_OF_DIGIT,
     Dispatch,
     fuse_reports,
     load_rules,
@@ -49,9 +48,6 @@ from muster.situation.fusion_handlers import (
     stream_reports,
 )
 from muster.situation.read_models import pending, trigger_state
-
-_CATEGORY_OF_DIGIT = {digit: name for name, digit in CATEGORY_DIGITS.items()}
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass
@@ -370,16 +366,6 @@ def _mean(places: list[tuple[float, float] | None]) -> tuple[float, float] | Non
     )
 
 
-def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    phi1, phi2 = math.radians(a[0]), math.radians(b[0])
-    dphi, dlmb = phi2 - phi1, math.radians(b[1] - a[1])
-    h = (
-        math.sin(dphi / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def _act(uow: UnitOfWork, firing: _Firing, dispatch: Dispatch) -> ev.TriggerFired:
     """Attach the firing to the nearest open related incident, or propose one."""
     rule, proposal = firing.rule, firing.rule.propose
@@ -388,7 +374,7 @@ def _act(uow: UnitOfWork, firing: _Firing, dispatch: Dispatch) -> ev.TriggerFire
     if firing.position is not None:
         nearby = [
             (
-                _distance_km(firing.position, (i.latitude, i.longitude)),
+                distance_km(firing.position, (i.latitude, i.longitude)),
                 i.opened_at,
                 i.id,
             )
@@ -402,7 +388,7 @@ def _act(uow: UnitOfWork, firing: _Firing, dispatch: Dispatch) -> ev.TriggerFire
             incident_id = dispatch(
                 OpenIncident(
                     title=f"{proposal.title_zh} / {proposal.title_en}"[:200],
-                    category=_CATEGORY_OF_DIGIT.get(
+                    category=CATEGORY_OF_DIGIT.get(
                         proposal.type_code[1], "NATURAL_DISASTER"
                     ),
                     latitude=firing.position[0],
