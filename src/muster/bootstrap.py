@@ -39,6 +39,14 @@ from muster.notify.channels import Channels, SmtpSettings, make_channels
 from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
+from muster.review.handlers import COMMAND_HANDLERS as REVIEW_HANDLERS
+from muster.review.projections import PROJECTIONS as REVIEW_PROJECTIONS
+from muster.review.settings_handlers import (
+    SETTINGS_HANDLERS as REVIEW_SETTINGS_HANDLERS,
+)
+from muster.review.settings_projections import (
+    PROJECTIONS as REVIEW_SETTINGS_PROJECTIONS,
+)
 from muster.settings import Settings
 from muster.sharing import handlers as sharing_handlers
 from muster.sharing.pdp import DecisionPoint
@@ -55,6 +63,8 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     NOTIFY_PROJECTIONS,
     SHARING_PROJECTIONS,
     SITUATION_PROJECTIONS,
+    REVIEW_SETTINGS_PROJECTIONS,
+    REVIEW_PROJECTIONS,
 )
 
 
@@ -131,6 +141,8 @@ def bootstrap(
             worker=uuid.uuid4().hex,
         ),
         **sharing_handlers.command_handlers(pdp=pdp),
+        **REVIEW_SETTINGS_HANDLERS,
+        **REVIEW_HANDLERS,
     }
 
     def dispatch(command: Command, uow: UnitOfWork) -> object:

@@ -38,7 +38,11 @@ from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
 from muster.response.cli import plan_app
+from muster.review.bulletin_cli import bulletin
+from muster.review.improvement_cli import improvement_app
+from muster.review.knowledge_cli import knew
 from muster.review.replay_cli import replay
+from muster.review.report_cli import report_app
 from muster.review.scorecard_cli import scorecard
 from muster.settings import Settings, get_settings
 from muster.sharing.cli import access_app
@@ -113,12 +117,16 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(plan_app, name="plan")
 app.add_typer(notify_app, name="notify")
 app.add_typer(access_app, name="access")
+app.add_typer(improvement_app, name="improvement")
+app.add_typer(report_app, name="report")
 app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
 app.command("assess")(assess)
 app.command("replay")(replay)
 app.command("scorecard")(scorecard)
+app.command("knew")(knew)
+app.command("bulletin")(bulletin)
 
 
 @app.callback()

@@ -149,6 +149,7 @@ class TestLoad:
             "agreements": {"created": 9, "updated": 0, "unchanged": 0},
             "triggers": {"created": 1, "updated": 0, "unchanged": 0},
             "cascades": {"created": 1, "updated": 0, "unchanged": 0},
+            "scorecard": {"created": 1, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 23
@@ -556,7 +557,9 @@ class TestErrorEdge:
             ["projections"], ["projections", "rebuild"],
             ["users"], ["users", "add"], ["users", "list"],
             ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"],
-            ["assess"], ["replay"], ["scorecard"],
+            ["assess"], ["replay"], ["scorecard"], ["bulletin"], ["knew"],
+            ["report"], ["report", "aar"], ["improvement"],
+            ["improvement", "list"], ["improvement", "complete"],
         ],
     )  # fmt: skip
     def test_every_verb_has_help(self, run: Run, verb: list[str]) -> None:

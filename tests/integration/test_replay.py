@@ -19,7 +19,7 @@ from muster.catalog.domain.commands import (
     DatasetMetadata,
     RegisterDataset,
 )
-from muster.core.clock import SimulatedClock
+from muster.core.clock import SimulatedClock, isoformat_utc
 from muster.core.errors import AuthenticationFailed, PermissionDenied
 from muster.core.eventlog.replay import rebuild
 from muster.core.eventlog.tables import projection_positions
@@ -46,6 +46,13 @@ from muster.response.domain.commands import (
     SignDecision,
 )
 from muster.response.domain.events import IncidentOpened
+from muster.review.domain.commands import (
+    AdoptImprovementItems,
+    ChangeImprovementItem,
+    ImprovementItemDraft,
+    PinTimelineEvent,
+)
+from muster.review.domain.settings import SetScorecardWeights
 from muster.settings import Settings
 from muster.sharing.domain.commands import (
     DecideAccessRequest,
@@ -262,7 +269,41 @@ def _response(muster: Muster, clock: SimulatedClock) -> Any:
         clock.advance(timedelta(minutes=15))
         muster.bus.handle(RunTimers(), SYSTEM_ACTOR)
         muster.bus.handle(DeliverDueNotifications(), SYSTEM_ACTOR)
+    _review(muster, clock, world, incident_id)
     return world
+
+
+def _review(
+    muster: Muster, clock: SimulatedClock, world: Any, incident_id: str
+) -> None:
+    """Adopt and start an improvement item, pin a timeline event, set weights."""
+    item_ids = muster.bus.handle(
+        AdoptImprovementItems(
+            incident_id=incident_id,
+            items=(
+                ImprovementItemDraft(
+                    finding="late_acknowledgement",
+                    owner_department="TRANSPORT",
+                    title_zh="整改：按时确认任务",
+                    title_en="Acknowledge tasks on time",
+                    due_at=isoformat_utc(clock.now() + timedelta(days=30)),
+                    source_seqs=(1,),
+                ),
+            ),
+        ),
+        world.commander,
+    )
+    muster.bus.handle(
+        ChangeImprovementItem(item_id=item_ids[0], action="start"),
+        world.transport_duty,
+    )
+    with muster.engine.connect() as conn:
+        first = response_queries.incident_timeline(conn, incident_id, limit=1)[0]
+    muster.bus.handle(
+        PinTimelineEvent(incident_id=incident_id, seq=first.seq, note="opened"),
+        world.commander,
+    )
+    muster.bus.handle(SetScorecardWeights(weights={"tasks_on_time": 3}), SYSTEM_ACTOR)
 
 
 PEOPLE = (

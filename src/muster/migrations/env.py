@@ -12,6 +12,7 @@ from muster.identity import read_models as _identity  # noqa: F401  (registers t
 from muster.ingest import read_models as _ingest  # noqa: F401
 from muster.notify import read_models as _notify  # noqa: F401
 from muster.response import read_models as _response  # noqa: F401
+from muster.review import read_models as _review  # noqa: F401
 from muster.sharing import read_models as _sharing  # noqa: F401
 from muster.situation import read_models as _situation  # noqa: F401
 

@@ -1,5 +1,6 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
-plans, then sharing agreements, trigger rules and the cascade model; all or nothing.
+plans, then sharing agreements, trigger rules, the cascade model and the scorecard
+weights; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -39,6 +40,7 @@ from muster.pack.model import (
 from muster.pack.validation import DATASETS, SHARING, USERS
 from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_yaml
 from muster.response.domain.commands import RegisterPlan, SetEscalationChain
+from muster.review.domain.settings import SetScorecardWeights
 from muster.sharing.domain.agreements import DatasetFacts, FieldFacts, parse_agreement
 from muster.sharing.domain.commands import RegisterAgreement
 from muster.sharing.domain.errors import AgreementInvalid
@@ -96,6 +98,7 @@ class LoadSummary:
     agreements: KindCounts = field(default_factory=KindCounts)
     triggers: KindCounts = field(default_factory=KindCounts)
     cascades: KindCounts = field(default_factory=KindCounts)
+    scorecard: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -108,6 +111,7 @@ class LoadSummary:
             "agreements": self.agreements,
             "triggers": self.triggers,
             "cascades": self.cascades,
+            "scorecard": self.scorecard,
         }
 
     @property
@@ -126,8 +130,8 @@ def load_pack(
     muster: Deployment, pack: Pack, *, progress: Progress | None = None
 ) -> LoadSummary:
     """Register the pack's departments (parents first), new users, datasets,
-    escalation chains, plans, sharing agreements, trigger rules and the cascade
-    model in one transaction.
+    escalation chains, plans, sharing agreements, trigger rules, the cascade model
+    and the scorecard weights in one transaction.
 
     Users whose username already exists are left as they are and counted unchanged.
     A new user without a password, or a user, dataset or agreement the rules refuse,
@@ -168,6 +172,12 @@ def load_pack(
             summary.cascades,
             [RegisterCascadeModel(document=pack.cascades)]
             if pack.cascades is not None
+            else [],
+        ),
+        (
+            summary.scorecard,
+            [SetScorecardWeights(weights=pack.scorecard)]
+            if pack.scorecard is not None
             else [],
         ),
     ]
@@ -404,6 +414,8 @@ def _describe(command: Command, result: object) -> str:
         rules = command.document.get("rules")
         count = len(rules) if isinstance(rules, list) else 0
         return f"cascade model ({count} rules): {result}"
+    if isinstance(command, SetScorecardWeights):
+        return f"scorecard weights: {result}"
     return f"{type(command).__name__}: done"
 
 

@@ -167,6 +167,9 @@ class Pack:
     ``muster.situation.domain.trigger_rules`` (``RegisterTriggerRules``), or None.
     ``cascades`` is cascades.yaml as checked against cascades.schema.json, the
     cascade parser and the catalogue (``RegisterCascadeModel``), or None.
+    ``scorecard`` is the weights scorecard.yaml sets, as checked against
+    scorecard.schema.json and ``muster.pack.scorecard`` (``SetScorecardWeights``;
+    measures left out keep their defaults), or None.
     """
 
     root: Path
@@ -179,6 +182,7 @@ class Pack:
     agreements: tuple[dict[str, Any], ...] = ()
     triggers: dict[str, Any] | None = None
     cascades: dict[str, Any] | None = None
+    scorecard: dict[str, int] | None = None
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -45,6 +45,7 @@ from muster.pack.plans import (
     read_escalation,
     read_plans,
 )
+from muster.pack.scorecard import SCORECARD, scorecard_problems, weights_of
 from muster.pack.yaml_lines import line_of
 from muster.situation.domain.errors import TriggerRulesInvalid
 from muster.situation.domain.trigger_rules import parse_trigger_rules
@@ -56,7 +57,7 @@ DATASETS = "datasets.yaml"
 SHARING = "sharing.yaml"
 TRIGGERS = "triggers.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES)
+OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES, SCORECARD)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -110,6 +111,8 @@ def check_pack(path: Path) -> PackCheck:
         problems.extend(_trigger_problems(documents[TRIGGERS], datasets))
     if CASCADES in documents:
         problems.extend(_cascades_problems(root, documents))
+    if SCORECARD in documents:
+        problems.extend(scorecard_problems(documents[SCORECARD]))
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -406,6 +409,7 @@ def _build_pack(root: Path, documents: dict[str, Document]) -> Pack:
         datasets=datasets,
         triggers=documents[TRIGGERS].data if TRIGGERS in documents else None,
         cascades=documents[CASCADES].data if CASCADES in documents else None,
+        scorecard=weights_of(documents[SCORECARD]) if SCORECARD in documents else None,
         agreements=tuple(
             documents[SHARING].items("agreements") if SHARING in documents else []
         ),

@@ -6,7 +6,6 @@ Imported by ``web.app``, which mounts ``router``.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from muster.core.errors import ConfigurationError, MusterError, NotFound
+from muster.core.errors import MusterError, NotFound
+from muster.core.pdf import html_to_pdf
 from muster.response import views
 from muster.response.domain.commands import SendSituationReport
 from muster.response.pages import department_names, labels, refusal_text
@@ -157,26 +157,10 @@ def show_report(
     if format != "pdf":
         return html
     return Response(
-        _pdf(bytes(html.body).decode("utf-8")),
+        html_to_pdf(bytes(html.body).decode("utf-8")),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="report-{report_id}.pdf"'},
     )
-
-
-def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, Any]:
-    """The report is self-contained (inline CSS); never fetch anything for it."""
-    raise ValueError(f"the PDF renderer fetches nothing ({url[:60]})")
-
-
-def _pdf(html: str) -> bytes:
-    try:
-        weasyprint = importlib.import_module("weasyprint")  # optional: PDF only
-    except ImportError:
-        raise ConfigurationError(
-            "PDF export needs WeasyPrint, which is not installed"
-        ) from None
-    document: Any = weasyprint.HTML(string=html, url_fetcher=_refuse_fetch)
-    return bytes(document.write_pdf())
 
 
 __all__ = ["SECTIONS", "prefilled", "router"]

@@ -5,12 +5,17 @@ through ``muster.review.metrics_queries`` and prints each department's process a
 outcome figures, its weighted score, the events behind each figure (``--json``) and
 the log range and chain hash the figures were computed from.
 
-Weights: the defaults of ``ScorecardWeights``, or ``scorecard.yaml`` of a pack folder
-given with ``--pack`` (its ``scorecard:`` document; ``muster load`` does not read it).
+Weights: those in force (set by ``muster load`` from the pack's ``scorecard.yaml``,
+the defaults if none was loaded), or ``scorecard.yaml`` of a pack folder given with
+``--pack``. With ``--log`` the figures are recomputed from an exported log
+(``muster audit export``) instead of the database: the file's chain is verified first,
+and the weights are the last ones that log records. Also used by ``muster bulletin``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -20,7 +25,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from muster.core.cli import cli_context, print_json, stdout
+from muster.core.cli import CliContext, cli_context, print_json, stdout
 from muster.core.clock import isoformat_utc, parse_utc
 from muster.core.errors import ValidationFailed
 from muster.review.domain.scorecard import (
@@ -29,12 +34,26 @@ from muster.review.domain.scorecard import (
     ScorecardWeights,
     weights_from_document,
 )
-from muster.review.metrics_queries import ScorecardReport, scorecards
+from muster.review.exported_log import open_exported_log
+from muster.review.metrics_queries import Log, ScorecardReport, scorecards
+from muster.review.settings_queries import logged_weights, stored_weights
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+PackOption = Annotated[
+    Path | None, typer.Option("--pack", help="Pack folder with scorecard.yaml.")
+]
+LogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--log",
+        help="Recompute from an exported log (folder or events.jsonl of "
+        "`muster audit export`), verified first, instead of the database.",
+    ),
+]
 
 
-def _moment(text: str, option: str) -> datetime:
+def moment(text: str, option: str) -> datetime:
+    """Parse an ISO time with a zone given to an option, or refuse it."""
     try:
         return parse_utc(text)
     except ValueError as error:
@@ -44,28 +63,53 @@ def _moment(text: str, option: str) -> datetime:
         ) from error
 
 
-def _weights(pack: Path | None) -> ScorecardWeights:
-    if pack is None or not (pack / "scorecard.yaml").is_file():
+def pack_weights(pack: Path) -> ScorecardWeights:
+    """Return the weights of a pack folder's scorecard.yaml (defaults without one)."""
+    if not (pack / "scorecard.yaml").is_file():
         return ScorecardWeights()
     document = yaml.safe_load((pack / "scorecard.yaml").read_text(encoding="utf-8"))
     section = document.get("scorecard") if isinstance(document, dict) else None
     return weights_from_document(section if isinstance(section, dict) else None)
 
 
-def _number(value: Fraction | float | None) -> float | None:
+@contextmanager
+def opened_log(
+    ctx: typer.Context, *, log_file: Path | None, pack: Path | None
+) -> Iterator[tuple[Log, ScorecardWeights]]:
+    """Open the log to measure and the weights to score with.
+
+    An exported file is verified before anything is read (``ChainBroken`` if not);
+    otherwise the deployment's database is opened. ``--pack`` weights win; else the
+    weights the log records (file) or those in force (database).
+    """
+    chosen = pack_weights(pack) if pack is not None else None
+    if log_file is not None:
+        exported = open_exported_log(log_file)
+        if chosen is None:
+            chosen = logged_weights(envelope for envelope, _ in exported.entries())
+        yield exported, chosen
+        return
+    context: CliContext = cli_context(ctx)
+    with context.open_deployment() as deployment, deployment.engine.connect() as conn:
+        yield conn, chosen if chosen is not None else stored_weights(conn)
+
+
+def number(value: Fraction | float | None) -> float | None:
+    """Return a figure's value for JSON (rounded to 4 places; None stays None)."""
     return None if value is None else round(float(value), 4)
 
 
-def _figure_json(figure: Figure) -> dict[str, Any]:
+def figure_json(figure: Figure) -> dict[str, Any]:
+    """Return a figure as JSON: value, count, the events behind it, exact rate."""
     data: dict[str, Any] = {
-        "value": _number(figure.value),
+        "value": number(figure.value),
         "count": figure.count,
         "events": list(figure.seqs),
     }
     if isinstance(figure.value, Fraction):
         data["exact"] = f"{figure.value.numerator}/{figure.value.denominator}"
     if figure.p90 is not None:
-        data["p90"] = _number(figure.p90)
+        data["p90"] = number(figure.p90)
     return data
 
 
@@ -94,9 +138,9 @@ def _card_json(card: Scorecard) -> dict[str, Any]:
         "departments": [
             {
                 "department": d.department,
-                "score": _number(d.score),
-                "process": {f.metric: _figure_json(f) for f in d.process},
-                "outcome": {f.metric: _figure_json(f) for f in d.outcome},
+                "score": number(d.score),
+                "process": {f.metric: figure_json(f) for f in d.process},
+                "outcome": {f.metric: figure_json(f) for f in d.outcome},
             }
             for d in card.departments
         ],
@@ -140,30 +184,24 @@ def scorecard(
     incident: Annotated[
         str | None, typer.Option("--incident", help="Only this incident's figures.")
     ] = None,
-    pack: Annotated[
-        Path | None, typer.Option("--pack", help="Pack folder with scorecard.yaml.")
-    ] = None,
+    pack: PackOption = None,
+    log_file: LogOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Print departments' scorecards (协同绩效) for a period; drills kept apart.
 
     Latencies show p50 / p90 minutes (nearest rank); rates show the share on time.
     """
-    period_start, period_end = _moment(start, "--from"), _moment(end, "--to")
+    period_start, period_end = moment(start, "--from"), moment(end, "--to")
     if period_end < period_start:
         raise ValidationFailed("--to is before --from", field="to")
-    weights = _weights(pack)
-    with (
-        cli_context(ctx).open_deployment() as deployment,
-        deployment.engine.connect() as conn,
-    ):
+    with opened_log(ctx, log_file=log_file, pack=pack) as (log, weights):
         report = scorecards(
-            conn,
+            log,
             start=period_start,
             end=period_end,
             incident_id=incident,
             weights=weights,
-            store=deployment.store,
         )
     if as_json:
         print_json(report_json(report))
@@ -179,4 +217,12 @@ def scorecard(
         )
 
 
-__all__ = ["report_json", "scorecard"]
+__all__ = [
+    "figure_json",
+    "moment",
+    "number",
+    "opened_log",
+    "pack_weights",
+    "report_json",
+    "scorecard",
+]

@@ -41,6 +41,11 @@ from muster.response import incident_pages as response_incident_pages
 from muster.response import pages as response_pages
 from muster.response import report_pages as response_report_pages
 from muster.response.tasks import ResponseTasks
+from muster.review import api as review_api
+from muster.review import knowledge_pages as review_knowledge_pages
+from muster.review import pages as review_pages
+from muster.review import replay_pages as review_replay_pages
+from muster.review import scorecard_pages as review_scorecard_pages
 from muster.settings import Settings, get_settings
 from muster.sharing import api as sharing_api
 from muster.sharing import pages as sharing_pages
@@ -101,6 +106,11 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         situation_api.router,
         coordination_api.router,
         situation_pages.router,
+        review_api.router,
+        review_pages.router,
+        review_replay_pages.router,
+        review_knowledge_pages.router,
+        review_scorecard_pages.router,
         feed.router,
         operations,
     ):

@@ -25,6 +25,8 @@ PYTHON_SOURCES = [
     SRC / "notify" / "pages.py",
     *sorted((SRC / "sharing").glob("*pages.py")),
     SRC / "sharing" / "api.py",
+    *sorted((SRC / "review").glob("*pages.py")),
+    SRC / "review" / "api.py",
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
