@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, expect
 
 from muster.bootstrap import Muster
+from muster.core.clock import isoformat_utc
 from muster.core.messages import Actor
 from muster.response.domain.commands import OpenIncident
 from tests import factories
@@ -35,7 +36,8 @@ def test_given_the_map_open_when_an_incident_is_opened_then_its_marker_appears_l
     """Given an open incident and the commander's map, its marker shows (Leaflet from
     /static/leaflet, no CSP complaint); when another incident is opened through the
     bus, its marker appears without a reload; the slider's left end (the log's start)
-    shows neither, and Back to live shows both again."""
+    shows neither, Back to live shows both again, and ?at= between the two openings
+    shows the first only."""
     world = build_world(muster)
     first = _open(muster, world.commander, "Flooding at Binjiang Road", 28.21)
     context = browser.new_context(base_url=live_server, locale="en-GB")
@@ -60,6 +62,7 @@ def test_given_the_map_open_when_an_incident_is_opened_then_its_marker_appears_l
     assert page.evaluate("window.L.version") == "1.9.3"
     assert page.locator('script[src="/static/leaflet/leaflet.js"]').count() == 1
 
+    between = isoformat_utc(muster.clock.now())
     second = _open(muster, world.commander, "Landslide on S203", 28.25)
 
     later = page.locator(f'path[data-kind=incident][data-feature-id="{second}"]')
@@ -72,5 +75,9 @@ def test_given_the_map_open_when_an_incident_is_opened_then_its_marker_appears_l
     page.click("#time-live")
     expect(container).to_have_attribute("data-mode", "live")
     expect(page.locator("path[data-kind=incident]")).to_have_count(2)
+    page.goto(f"/situation/map?at={between}")  # how replay links to the map
+    expect(container).to_have_attribute("data-mode", "past")
+    expect(page.locator("path[data-kind=incident]")).to_have_count(1)
+    expect(marker).to_have_count(1)
     assert complaints == []
     context.close()

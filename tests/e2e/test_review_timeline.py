@@ -407,3 +407,37 @@ class TestImprovementCli:
             0,
             f"{water}: cancelled",
         )
+
+
+class TestAfterActionReportPage:
+    """The AAR on the web: the same report as ``muster report aar``."""
+
+    def test_given_an_incident_when_its_aar_is_opened_then_html_in_the_language_and_a_pdf(  # noqa: E501
+        self, web: WebClient, incident: str
+    ) -> None:
+        """The HTML report has its sections and a policy for its inline CSS; the PDF
+        link downloads a PDF; an unknown incident is a 404."""
+        web.sign_in("commander")
+
+        page = web.get(f"/review/incidents/{incident}/aar?lang=en")
+        pdf = web.get(f"/review/incidents/{incident}/aar?format=pdf&lang=zh-CN")
+        missing = web.get("/review/incidents/nope/aar")
+
+        assert page.status_code == 200, page.text
+        assert "1. Overview" in page.text
+        assert "7. Improvement plan" in page.text
+        assert "style-src 'unsafe-inline'" in page.headers["content-security-policy"]
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
+        assert missing.status_code == 404
+
+    def test_given_the_incident_page_then_it_links_to_the_review_pages(
+        self, web: WebClient, incident: str
+    ) -> None:
+        """The incident page offers the review timeline, replay and the AAR."""
+        web.sign_in("commander")
+
+        page = web.get(f"/incidents/{incident}")
+
+        for path in ("timeline", "replay", "aar", "aar?format=pdf"):
+            assert f'href="/review/incidents/{incident}/{path}"' in page.text

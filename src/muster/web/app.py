@@ -43,6 +43,7 @@ from muster.response import report_pages as response_report_pages
 from muster.response.tasks import ResponseTasks
 from muster.review import api as review_api
 from muster.review import knowledge_pages as review_knowledge_pages
+from muster.review import aar_pages as review_aar_pages
 from muster.review import pages as review_pages
 from muster.review import replay_pages as review_replay_pages
 from muster.review import scorecard_pages as review_scorecard_pages
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         situation_pages.router,
         review_api.router,
         review_pages.router,
+        review_aar_pages.router,
         review_replay_pages.router,
         review_knowledge_pages.router,
         review_scorecard_pages.router,

@@ -87,6 +87,9 @@
     var chinese = (document.documentElement.lang || "").indexOf("zh") === 0;
     var shownIncident = null;
     var cascadeTicket = 0;
+    /* /situation/map?at=ISO opens the map at that moment (links from replay). */
+    var pinnedAt = window.URLSearchParams ?
+      new URLSearchParams(window.location.search).get("at") : null;
 
     var map = L.map(container, { zoomControl: true, worldCopyJump: true });
     map.setView([30, 110], 4);
@@ -400,6 +403,9 @@
     }
 
     function sliderMoment() {
+      if (pinnedAt !== null) {
+        return pinnedAt;
+      }
       var value = Number(slider.value);
       if (!span || !span.start || value >= SLIDER_MAX) {
         return null;
@@ -431,6 +437,15 @@
             return; /* a newer request is on its way */
           }
           span = data.span;
+          if (pinnedAt !== null && span && span.start && span.end) {
+            var from = Date.parse(span.start);
+            var to = Date.parse(span.end);
+            var at = Date.parse(pinnedAt);
+            if (to > from && !isNaN(at)) {
+              slider.value = String(Math.max(0, Math.min(SLIDER_MAX - 1,
+                Math.round((at - from) / (to - from) * SLIDER_MAX))));
+            }
+          }
           draw(data);
           showTime(data.live ? null : data.at);
         })
@@ -446,10 +461,12 @@
     }
 
     slider.addEventListener("input", function () {
+      pinnedAt = null; /* the person took over the time */
       showTime(sliderMoment());
     });
     slider.addEventListener("change", load);
     liveButton.addEventListener("click", function () {
+      pinnedAt = null;
       slider.value = String(SLIDER_MAX);
       load();
     });
