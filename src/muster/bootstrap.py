@@ -27,6 +27,8 @@ from muster.core.eventlog.signing import SigningKey, load_signing_key
 from muster.core.eventlog.store import SqlEventStore
 from muster.core.messages import Actor, Command
 from muster.core.uow import LogContext, SharedUnitOfWork, UnitOfWork
+from muster.drills.cap_guard import exercise_cap_only
+from muster.drills.handlers import COMMAND_HANDLERS as DRILL_HANDLERS
 from muster.identity import handlers as identity_handlers
 from muster.identity.passwords import Argon2PasswordHasher, PasswordHasher
 from muster.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
@@ -54,6 +56,8 @@ from muster.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
 from muster.situation import handlers as situation_handlers
 from muster.situation.projections import PROJECTIONS as SITUATION_PROJECTIONS
 from muster.situation.tasks import evaluate_quietly
+from muster.training import handlers as training_handlers
+from muster.training.projections import PROJECTIONS as TRAINING_PROJECTIONS
 
 PROJECTIONS: tuple[ProjectionSet, ...] = (
     IDENTITY_PROJECTIONS,
@@ -65,6 +69,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     SITUATION_PROJECTIONS,
     REVIEW_SETTINGS_PROJECTIONS,
     REVIEW_PROJECTIONS,
+    TRAINING_PROJECTIONS,
 )
 
 
@@ -117,6 +122,7 @@ def bootstrap(
         signing_key=signing_key,
         checkpoint_every=settings.checkpoint_every,
         on_commit=lambda seq: muster_ref[0].notify_commit(seq),
+        default_metadata=_drill_metadata(settings),
     )
     pdp = DecisionPoint()
     policy = identity_handlers.SignInPolicy(
@@ -143,6 +149,8 @@ def bootstrap(
         **sharing_handlers.command_handlers(pdp=pdp),
         **REVIEW_SETTINGS_HANDLERS,
         **REVIEW_HANDLERS,
+        **training_handlers.command_handlers(timezone=settings.zone),
+        **DRILL_HANDLERS,
     }
 
     def dispatch(command: Command, uow: UnitOfWork) -> object:
@@ -150,6 +158,8 @@ def bootstrap(
         return handlers[type(command)](command, uow)
 
     handlers.update(situation_handlers.command_handlers(dispatch=dispatch))
+    if settings.drill_id is not None:  # no real alert enters a drill (ADR 0013)
+        handlers[IngestCap] = exercise_cap_only(handlers[IngestCap])
     for ingesting in (IngestFile, IngestCap):
         handlers[ingesting] = _then_evaluate(handlers[ingesting], lambda: bus)
     bus = MessageBus(context=context, handlers=handlers)
@@ -187,6 +197,13 @@ def _then_evaluate(handler: Handler, bus: Callable[[], MessageBus]) -> Handler:
         return result
 
     return run
+
+
+def _drill_metadata(settings: Settings) -> dict[str, object] | None:
+    """A drill's sandbox marks every event it appends as an exercise (ADR 0013)."""
+    if settings.drill_id is None:
+        return None
+    return {"is_exercise": True, "drill_id": settings.drill_id}
 
 
 def _smtp(settings: Settings) -> SmtpSettings:

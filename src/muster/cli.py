@@ -32,6 +32,7 @@ from muster.core.cli import (
 from muster.core.db import make_engine
 from muster.core.errors import ConfigurationError, MusterError, PackInvalid
 from muster.core.migrate import is_current
+from muster.drills.cli import drill_app
 from muster.identity.cli import apikey_app, users_app
 from muster.ingest.cli import ingest_app, quality, quarantine_app
 from muster.notify.cli import notify_app
@@ -47,6 +48,7 @@ from muster.review.scorecard_cli import scorecard
 from muster.settings import Settings, get_settings
 from muster.sharing.cli import access_app
 from muster.situation.cli import assess
+from muster.training.cli import readiness, training_app
 
 
 class _MusterGroup(TyperGroup):
@@ -119,6 +121,8 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(access_app, name="access")
 app.add_typer(improvement_app, name="improvement")
 app.add_typer(report_app, name="report")
+app.add_typer(training_app, name="training")
+app.add_typer(drill_app, name="drill")
 app.command("quality")(quality)
 app.command("init")(init)
 app.command("demo")(demo)
@@ -127,6 +131,7 @@ app.command("replay")(replay)
 app.command("scorecard")(scorecard)
 app.command("knew")(knew)
 app.command("bulletin")(bulletin)
+app.command("readiness")(readiness)
 
 
 @app.callback()

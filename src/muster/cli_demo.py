@@ -3,7 +3,9 @@
 Creates the database, signing key and a persistent session secret in the data folder,
 loads the bundled Lanjiang example pack and its demo records (``data/<DATASET>.json``
 and the asset layers of cascades.yaml, ``layers/*.geojson``), prints the demo
-sign-ins, then serves.
+sign-ins, then serves — by default a drill sandbox in which the pack's rainstorm
+exercise (RAINSTORM_CHAIN) plays itself at ×30, so the map, tasks and timeline move
+within the first minute (ADR 0013); ``--no-drill`` serves the demo deployment itself.
 Mounted by the root CLI (``muster.cli``), which also uses ``run_web_server``.
 """
 
@@ -27,12 +29,16 @@ from muster.core.errors import ConfigurationError, PackInvalid, PackProblem
 from muster.core.eventlog.signing import create_signing_key
 from muster.core.messages import SYSTEM_ACTOR
 from muster.core.migrate import upgrade
+from muster.drills.run_cli import serve_drill
+from muster.drills.scenarios import load_scenarios
 from muster.ingest.domain.commands import IngestFile
 from muster.ingest.files import IngestOutcome
 from muster.pack import Pack, read_pack
 from muster.pack.loader import Deployment, LoadSummary, load_pack
 from muster.settings import Settings
 
+DEMO_SCENARIO = "RAINSTORM_CHAIN"
+DEMO_SPEED = 30.0
 SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name, not a secret)
 DATA_DIR = "data"
 DATA_FORMATS = {".json": "json", ".csv": "csv", ".geojson": "geojson"}
@@ -55,6 +61,18 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Stop after loading (for scripts).")
     ] = False,
+    drill: Annotated[
+        bool,
+        typer.Option(
+            "--drill/--no-drill",
+            help="Play the rainstorm exercise in a drill sandbox while serving "
+            "(everything marked EXERCISE); --no-drill serves the demo itself.",
+        ),
+    ] = True,
+    speed: Annotated[
+        float,
+        typer.Option(help="Scenario minutes per real minute of the demo drill.", min=1),
+    ] = DEMO_SPEED,
 ) -> None:
     """Start a demo deployment of the fictional city of Lanjiang (dev mode, SQLite)."""
     settings = demo_settings(data_dir)
@@ -91,7 +109,35 @@ def demo(
     )
     if no_serve:
         return
-    run_web_server(settings, host="127.0.0.1", port=port, workers=1)
+    if not drill:
+        run_web_server(settings, host="127.0.0.1", port=port, workers=1)
+        return
+    play_demo_drill(settings, port=port, speed=speed)
+
+
+def play_demo_drill(settings: Settings, *, port: int, speed: float) -> None:
+    """Serve a drill sandbox of the demo in which the rainstorm exercise plays itself
+    (scripted participants) at ``speed``; keep serving after it ends, until Ctrl-C."""
+    with as_file(files("muster") / "examples" / "lanjiang") as pack_dir:
+        scenario = next(
+            s for s in load_scenarios(Path(pack_dir)) if s.code == DEMO_SCENARIO
+        )
+    minutes = scenario.duration_minutes / speed
+    typer.echo(
+        f"Playing the exercise {scenario.title_en} ({DEMO_SCENARIO}) at ×{speed:g}: "
+        f"{minutes:.0f} real minutes; a rain trigger opens the incident after "
+        f"≈ {600 / speed:.0f} s. Everything in it is marked EXERCISE and stays in its "
+        "drill sandbox (`muster drill list`). Watch the Situation map and the "
+        "incident's timeline; `muster demo --no-drill` serves without it."
+    )
+    live = bootstrap(settings)
+    try:
+        serve_drill(
+            live, scenario, speed=speed, host="127.0.0.1", port=port,
+            scripted=True, keep_serving=True,
+        )  # fmt: skip
+    finally:
+        live.engine.dispose()
 
 
 def demo_settings(data_dir: Path) -> Settings:

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # The situation map's tile server ({z}/{x}/{y} URL template); empty: no tiles,
     # only the GeoJSON layers (no internet tiles by default).
     map_tile_url: str = ""
+    # Set only in a drill's sandbox deployment (ADR 0013): every event appended here
+    # is marked as an exercise of this drill.
+    drill_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -150,6 +150,8 @@ class TestLoad:
             "triggers": {"created": 1, "updated": 0, "unchanged": 0},
             "cascades": {"created": 1, "updated": 0, "unchanged": 0},
             "scorecard": {"created": 1, "updated": 0, "unchanged": 0},
+            "courses": {"created": 4, "updated": 0, "unchanged": 0},
+            "training": {"created": 18, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
         assert json.loads(second.stdout)["users"]["unchanged"] == 23
@@ -560,6 +562,8 @@ class TestErrorEdge:
             ["assess"], ["replay"], ["scorecard"], ["bulletin"], ["knew"],
             ["report"], ["report", "aar"], ["improvement"],
             ["improvement", "list"], ["improvement", "complete"],
+            ["training"], ["training", "record"], ["readiness"],
+            ["drill"], ["drill", "check"], ["drill", "run"],
         ],
     )  # fmt: skip
     def test_every_verb_has_help(self, run: Run, verb: list[str]) -> None:

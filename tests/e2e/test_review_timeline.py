@@ -8,16 +8,15 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from muster.bootstrap import Muster, bootstrap
+from muster.bootstrap import Muster
 from muster.cli import app
-from muster.core.clock import SimulatedClock
 from muster.response import queries as response
 from muster.review.domain.commands import (
     AdoptImprovementItems,
@@ -26,26 +25,15 @@ from muster.review.domain.commands import (
 )
 from muster.settings import Settings, get_settings
 from muster.web.auth import CSRF_HEADER
-from tests import factories
+from tests import factories, sim_fixtures
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import WebClient, head, web_client
-from tests.response_setup import World, build_world, flood_incident
+from tests.response_setup import World, build_world
 
-START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    """Return a simulated clock at 08:00 UTC."""
-    return SimulatedClock(START)
-
-
-@pytest.fixture
-def sim(settings: Settings, clock: SimulatedClock) -> Iterator[Muster]:
-    """Return a deployment on the simulated clock."""
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.engine.dispose()
+# A simulated clock and a flood incident (tests/sim_fixtures.py); world is our own.
+clock = sim_fixtures.clock
+sim = sim_fixtures.sim
+incident = sim_fixtures.incident
 
 
 @pytest.fixture
@@ -55,12 +43,6 @@ def world(sim: Muster) -> World:
     factories.user(sim, "c.zh", roles=("commander",), language="zh-CN")
     factories.user(sim, "t.analyst", department_code="TRANSPORT", roles=("analyst",))
     return built
-
-
-@pytest.fixture
-def incident(sim: Muster, world: World) -> str:
-    """Return a flood incident responded to at level IV."""
-    return flood_incident(sim, world)
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ nothing is recorded. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from muster.bootstrap import Muster, bootstrap
+from muster.bootstrap import Muster
 from muster.core.clock import SimulatedClock
 from muster.core.errors import MusterError, NotFound, PermissionDenied
 from muster.core.eventlog.replay import rebuild
@@ -36,37 +35,16 @@ from muster.review.domain.errors import (
 )
 from muster.review.projections import PROJECTIONS
 from muster.review.read_models import improvements, pins
-from muster.settings import Settings
-from tests.response_setup import World, build_world, flood_incident
+from tests import sim_fixtures
+from tests.response_setup import World, flood_incident
 
-START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 DUE = "2026-07-15T08:00:00Z"
 
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    """Return a simulated clock at 08:00 UTC."""
-    return SimulatedClock(START)
-
-
-@pytest.fixture
-def sim(settings: Settings, clock: SimulatedClock) -> Iterator[Muster]:
-    """Return a deployment driven by the simulated clock."""
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.engine.dispose()
-
-
-@pytest.fixture
-def world(sim: Muster) -> World:
-    """Return the response world on the simulated deployment."""
-    return build_world(sim)
-
-
-@pytest.fixture
-def incident(sim: Muster, world: World) -> str:
-    """Return a flood incident responded to at level IV."""
-    return flood_incident(sim, world)
+# The response world and a flood incident on a simulated clock (tests/sim_fixtures.py).
+clock = sim_fixtures.clock
+sim = sim_fixtures.sim
+world = sim_fixtures.world
+incident = sim_fixtures.incident
 
 
 def _draft(department: str = "TRANSPORT", due_at: str = DUE) -> ImprovementItemDraft:

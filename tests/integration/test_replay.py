@@ -71,6 +71,7 @@ from muster.situation.domain.commands import (
     SubmitReport,
     SubmitView,
 )
+from muster.training.domain.commands import RecordTraining, RegisterCourse
 from tests import factories
 from tests.response_setup import build_world, flood_incident
 
@@ -306,6 +307,21 @@ def _review(
     muster.bus.handle(SetScorecardWeights(weights={"tasks_on_time": 3}), SYSTEM_ACTOR)
 
 
+def _training(muster: Muster) -> None:
+    """Register a course, then record it for bob twice (created, then updated)."""
+    muster.bus.handle(
+        RegisterCourse(code="DUTY-BASIC", title_zh="值守基础", title_en="Duty basic",
+                       role="duty_officer", tier="basic", validity_months=36),
+        SYSTEM_ACTOR,
+    )  # fmt: skip
+    for provider in ("EMB", "Academy"):
+        muster.bus.handle(
+            RecordTraining(username="bob", course="DUTY-BASIC",
+                           completed_on="2026-01-15", provider=provider),
+            SYSTEM_ACTOR,
+        )  # fmt: skip
+
+
 PEOPLE = (
     DatasetField(name="rid", type="string", required=True),
     DatasetField(name="name", type="string", sensitivity="personal"),
@@ -466,6 +482,7 @@ class Workload:
         world = _response(muster, self.clock)
         _sharing(muster, world)
         _assessment(muster, bob)
+        _training(muster)
         later = [{"station_id": "H1", "value": 0.1, "observed_at": "2026-07-01T08:05Z"}]
         muster.bus.handle_batch(  # in a batch: left queued for the trigger tick
             [

@@ -119,14 +119,19 @@ class Driver:
     def incidents(self) -> list[str]:
         with self.muster.engine.connect() as conn:
             views = response_queries.list_incidents(conn, limit=10_000)
-        return sorted(view.id for view in views)
+        # By opening time, not by (random) id: the drawn steps act on the same
+        # incidents and tasks in every run, so the run is repeatable.
+        return [view.id for view in sorted(views, key=lambda v: (v.opened_at, v.id))]
 
     def tasks(self) -> list[response_queries.TaskView]:
         with self.muster.engine.connect() as conn:
             return [
                 task
                 for incident_id in self.incidents()
-                for task in response_queries.incident_tasks(conn, incident_id)
+                for task in sorted(
+                    response_queries.incident_tasks(conn, incident_id),
+                    key=lambda t: (t.assigned_at, t.template_key or "", t.title_en),
+                )
             ]
 
     def run(self, step: tuple[Any, ...]) -> None:

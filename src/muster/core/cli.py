@@ -119,6 +119,21 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False))
 
 
+def parse_moment_option(text: str, option: str) -> datetime:
+    """Parse an ISO time given to an option (``--at``) or a query parameter (``at``).
+
+    A time without a zone is refused (it would be ambiguous): ``ValidationFailed``
+    names the option, and its ``field`` is the option without dashes.
+    """
+    try:
+        return parse_utc(text)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"{option} needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
+            field=option.lstrip("-"),
+        ) from error
+
+
 def read_new_password(*, from_stdin: bool) -> str:
     """Read a new password: first line of stdin, or a hidden prompt asked twice."""
     if from_stdin:
@@ -289,7 +304,7 @@ def rebuild_projections(
     """Empty read-model tables and replay the log into them."""
     context = cli_context(ctx)
     chosen = _choose_projections(context.projections, parts or [])
-    moment = _parse_moment(until) if until is not None else None
+    moment = parse_moment_option(until, "--until") if until is not None else None
     with context.open_deployment() as deployment:
         replayed = _rebuild_with_progress(
             deployment, chosen, until_seq=until_seq, until=moment
@@ -314,17 +329,6 @@ def _choose_projections(
             field="parts",
         )
     return [p for p in available if not names or p.name in names]
-
-
-def _parse_moment(text: str) -> datetime:
-    """Parse --until; a time without a zone is refused (it would be ambiguous)."""
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"--until needs an ISO time with a zone, e.g. 2025-06-01T03:12Z ({error})",
-            field="until",
-        ) from error
 
 
 def _rebuild_with_progress(
@@ -357,6 +361,7 @@ __all__ = [
     "audit_app",
     "cli_context",
     "exit_code_for",
+    "parse_moment_option",
     "print_json",
     "projections_app",
     "read_new_password",

@@ -8,7 +8,7 @@ Imported by bootstrap and by handlers (as a type).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -39,6 +39,9 @@ class LogContext:
     signing_key: SigningKey | None
     checkpoint_every: int
     on_commit: Callable[[int], None] | None = None
+    default_metadata: Mapping[str, Any] | None = None
+    """Envelope metadata of every event of this deployment, over any caller's (a
+    drill sandbox: ``{"is_exercise": true, "drill_id": ...}``, ADR 0013)."""
 
 
 class UnitOfWork:
@@ -54,7 +57,8 @@ class UnitOfWork:
         self.context = context
         self.actor = actor
         self.clock = context.clock
-        self.metadata = metadata or {}
+        # The deployment's metadata wins: no caller can take an event out of a drill.
+        self.metadata = {**(metadata or {}), **(context.default_metadata or {})}
         self.new_events: list[Event] = []
         self.recorded: list[Recorded] = []
         self._conn: Connection | None = None

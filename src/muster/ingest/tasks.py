@@ -164,12 +164,14 @@ class IngestTasks:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        """Start both loops on the running event loop."""
-        self._tasks = [
-            asyncio.create_task(self._quality_loop(), name="ingest-quality"),
-            asyncio.create_task(self._feed_loop(), name="ingest-feeds"),
-        ]
+    def start(self, *, feeds: bool = True) -> None:
+        """Start the quality loop and (unless ``feeds`` is off, as in a drill's
+        sandbox, which must not poll real CAP feeds) the feed loop."""
+        self._tasks = [asyncio.create_task(self._quality_loop(), name="ingest-quality")]
+        if feeds:
+            self._tasks.append(
+                asyncio.create_task(self._feed_loop(), name="ingest-feeds")
+            )
 
     async def stop(self) -> None:
         """Ask both loops to end; cancel whatever still runs after a short grace."""

@@ -15,6 +15,7 @@ from muster.response import read_models as _response  # noqa: F401
 from muster.review import read_models as _review  # noqa: F401
 from muster.sharing import read_models as _sharing  # noqa: F401
 from muster.situation import read_models as _situation  # noqa: F401
+from muster.training import read_models as _training  # noqa: F401
 
 config = context.config
 

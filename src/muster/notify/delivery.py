@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "response-events"
 """The cursor's name predates sharing notices; it is kept so deployments keep theirs."""
-NOTIFYING_TYPES = ("response.", "sharing.")
+NOTIFYING_TYPES = ("response.", "sharing.", "drills.MessageInjected")
 """Prefixes of the event types that may notify anyone (``domain.audience``)."""
 SCAN_BATCH = 1000
 """Log events read per tick; a full batch means the tick has not caught up."""

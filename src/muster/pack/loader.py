@@ -1,6 +1,6 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
-plans, then sharing agreements, trigger rules, the cascade model and the scorecard
-weights; all or nothing.
+plans, then sharing agreements, trigger rules, the cascade model, the scorecard
+weights, training courses and training records; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from yaml.nodes import Node
@@ -31,12 +32,15 @@ from muster.identity.domain.errors import InvalidUserData
 from muster.identity.domain.model import check_new_user
 from muster.pack.model import (
     DEFAULT_CHAIN,
+    CourseSpec,
     DatasetSpec,
     DepartmentSpec,
     EscalationSpec,
     Pack,
+    TrainingRecordSpec,
     UserSpec,
 )
+from muster.pack.training import record_problems
 from muster.pack.validation import DATASETS, SHARING, USERS
 from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_yaml
 from muster.response.domain.commands import RegisterPlan, SetEscalationChain
@@ -46,6 +50,8 @@ from muster.sharing.domain.commands import RegisterAgreement
 from muster.sharing.domain.errors import AgreementInvalid
 from muster.situation.domain.cascade_events import RegisterCascadeModel
 from muster.situation.domain.commands import RegisterTriggerRules
+from muster.training import queries as training_queries
+from muster.training.domain.commands import RecordTraining, RegisterCourse
 
 Progress = Callable[[str], None]
 
@@ -99,6 +105,8 @@ class LoadSummary:
     triggers: KindCounts = field(default_factory=KindCounts)
     cascades: KindCounts = field(default_factory=KindCounts)
     scorecard: KindCounts = field(default_factory=KindCounts)
+    courses: KindCounts = field(default_factory=KindCounts)
+    training: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -112,6 +120,8 @@ class LoadSummary:
             "triggers": self.triggers,
             "cascades": self.cascades,
             "scorecard": self.scorecard,
+            "courses": self.courses,
+            "training": self.training,
         }
 
     @property
@@ -140,11 +150,16 @@ def load_pack(
     """
     with muster.engine.connect() as conn:
         existing = {user.username for user in queries.list_users(conn)}
+        courses = {course.code for course in training_queries.list_courses(conn)}
     new_users = [user for user in pack.users if user.username not in existing]
+    today = training_queries.local_today(
+        muster.bus.context.clock.now(), ZoneInfo(pack.region.timezone)
+    )
     problems = [
         *_new_user_problems(pack, new_users),
         *dataset_problems(pack),
         *agreement_problems(pack),
+        *record_problems(pack, users=existing, courses=courses, today=today),
     ]
     if problems:
         raise PackInvalid(problems)
@@ -180,6 +195,8 @@ def load_pack(
             if pack.scorecard is not None
             else [],
         ),
+        (summary.courses, [_course_command(course) for course in pack.courses]),
+        (summary.training, [_training_command(record) for record in pack.training]),
     ]
     commands = [command for _, batch in batches for command in batch]
     outcomes = iter(run_in_one_transaction(muster.bus, commands, progress=progress))
@@ -380,6 +397,27 @@ def _dataset_command(dataset: DatasetSpec) -> RegisterDataset:
     return RegisterDataset(metadata=metadata, fields=fields)
 
 
+def _course_command(course: CourseSpec) -> RegisterCourse:
+    return RegisterCourse(
+        code=course.code,
+        title_zh=course.title_zh,
+        title_en=course.title_en,
+        role=course.role,
+        tier=course.tier,
+        validity_months=course.validity_months,
+    )
+
+
+def _training_command(record: TrainingRecordSpec) -> RecordTraining:
+    return RecordTraining(
+        username=record.username,
+        course=record.course,
+        completed_on=record.completed_on,
+        provider=record.provider,
+        expires_on=record.expires_on,
+    )
+
+
 def _chain_command(chain: EscalationSpec) -> SetEscalationChain:
     return SetEscalationChain(
         department=chain.department,
@@ -416,6 +454,10 @@ def _describe(command: Command, result: object) -> str:
         return f"cascade model ({count} rules): {result}"
     if isinstance(command, SetScorecardWeights):
         return f"scorecard weights: {result}"
+    if isinstance(command, RegisterCourse):
+        return f"course {command.code}: {result}"
+    if isinstance(command, RecordTraining):
+        return f"training {command.username} {command.course}: {result}"
     return f"{type(command).__name__}: done"
 
 

@@ -153,6 +153,29 @@ class EscalationSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseSpec:
+    """One course from training.yaml: it trains ``role`` at ``tier``."""
+
+    code: str
+    title_zh: str
+    title_en: str
+    role: str
+    tier: str
+    validity_months: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRecordSpec:
+    """One training record from training.yaml (days are ``YYYY-MM-DD``)."""
+
+    username: str
+    course: str
+    completed_on: str
+    provider: str = ""
+    expires_on: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     """A deployment pack that passed every check.
 
@@ -169,7 +192,9 @@ class Pack:
     cascade parser and the catalogue (``RegisterCascadeModel``), or None.
     ``scorecard`` is the weights scorecard.yaml sets, as checked against
     scorecard.schema.json and ``muster.pack.scorecard`` (``SetScorecardWeights``;
-    measures left out keep their defaults), or None.
+    measures left out keep their defaults), or None. ``courses`` and ``training``
+    are the courses and records of training.yaml as checked by
+    ``muster.pack.training`` (``RegisterCourse``, ``RecordTraining``).
     """
 
     root: Path
@@ -183,6 +208,8 @@ class Pack:
     triggers: dict[str, Any] | None = None
     cascades: dict[str, Any] | None = None
     scorecard: dict[str, int] | None = None
+    courses: tuple[CourseSpec, ...] = ()
+    training: tuple[TrainingRecordSpec, ...] = ()
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -46,6 +46,13 @@ from muster.pack.plans import (
     read_plans,
 )
 from muster.pack.scorecard import SCORECARD, scorecard_problems, weights_of
+from muster.pack.training import (
+    TRAINING,
+    courses_of,
+    read_training,
+    records_of,
+    training_problems,
+)
 from muster.pack.yaml_lines import line_of
 from muster.situation.domain.errors import TriggerRulesInvalid
 from muster.situation.domain.trigger_rules import parse_trigger_rules
@@ -100,6 +107,7 @@ def check_pack(path: Path) -> PackCheck:
         )
         if document is not None:
             documents[name] = document
+    training = read_training(root, problems=problems)
     escalation = read_escalation(root, problems=problems)
     plans = read_plans(root, problems=problems)
     problems.extend(_cross_file_problems(documents))
@@ -113,6 +121,8 @@ def check_pack(path: Path) -> PackCheck:
         problems.extend(_cascades_problems(root, documents))
     if SCORECARD in documents:
         problems.extend(scorecard_problems(documents[SCORECARD]))
+    if training is not None:
+        problems.extend(training_problems(training))
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -124,13 +134,15 @@ def check_pack(path: Path) -> PackCheck:
         _build_pack(root, documents),
         plans=tuple(plan.data for plan in plans),
         escalation=escalation_specs(escalation),
+        courses=courses_of(training) if training is not None else (),
+        training=records_of(training) if training is not None else (),
     )
     return PackCheck([], pack, len(plans))
 
 
 def _file_order(problem: PackProblem) -> tuple[int, str, int]:
     """Sort problems by file (fixed files, escalation, plans), then line."""
-    fixed = (*PACK_FILES, ESCALATION)
+    fixed = (*PACK_FILES, TRAINING, ESCALATION)
     if problem.file in fixed:
         rank = fixed.index(problem.file)
     else:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from muster.core.eventlog.projections import ProjectionSet, Projector
+from muster.core.eventlog.prepared import Prepared
+from muster.core.eventlog.projections import AppendRow, ProjectionSet, Projector, Row
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event, event_to_data
 from muster.response.domain import events as ev
@@ -33,6 +34,20 @@ from muster.response.read_models import (
     unresponsive,
 )
 from muster.response.task_projections import TASK_PROJECTORS
+
+# Statements built once (R10): replay runs these for every event of the log, and
+# building one per event cost more than executing it (docs/benchmarks.md, Replay).
+_INSERT_INCIDENT = Prepared(insert(incidents))
+# SET takes the columns of the parameters given; ``match_id`` is the row's id.
+_UPDATE_INCIDENT = Prepared(
+    update(incidents).where(incidents.c.id == bindparam("match_id"))
+)
+_INCIDENT_FACTS = Prepared(
+    select(incidents.c.facts).where(incidents.c.id == bindparam("incident_id"))
+)
+_CLEAR_INCIDENT_TIMERS = Prepared(
+    delete(timers).where(timers.c.incident_id == bindparam("incident_id"))
+)
 
 # --- configuration --------------------------------------------------------------------
 
@@ -80,8 +95,8 @@ def on_incident_opened(
     event: ev.IncidentOpened, envelope: Envelope, conn: Connection
 ) -> None:
     """Insert the new incident."""
-    conn.execute(
-        insert(incidents),
+    _INSERT_INCIDENT.run(
+        conn,
         {
             "id": event.incident_id,
             "title": event.title,
@@ -100,7 +115,7 @@ def on_incident_opened(
 
 
 def _update_incident(conn: Connection, incident_id: str, **values: Any) -> None:
-    conn.execute(update(incidents).where(incidents.c.id == incident_id).values(values))
+    _UPDATE_INCIDENT.run(conn, {"match_id": incident_id, **values})
 
 
 def on_status_changed(
@@ -112,16 +127,14 @@ def on_status_changed(
         values["type_code"] = event.type_code
     _update_incident(conn, event.incident_id, updated_at=envelope.recorded_at, **values)
     if event.to_status == "closed":
-        conn.execute(delete(timers).where(timers.c.incident_id == event.incident_id))
+        _CLEAR_INCIDENT_TIMERS.run(conn, {"incident_id": event.incident_id})
 
 
 def on_facts_recorded(
     event: ev.IncidentFactsRecorded, envelope: Envelope, conn: Connection
 ) -> None:
     """Merge the recorded facts into the incident's."""
-    row = conn.execute(
-        select(incidents.c.facts).where(incidents.c.id == event.incident_id)
-    ).first()
+    row = _INCIDENT_FACTS.first(conn, {"incident_id": event.incident_id})
     facts = {**json.loads(row[0] if row is not None else "{}"), **event.facts}
     _update_incident(
         conn, event.incident_id, facts=_json(facts), updated_at=envelope.recorded_at
@@ -253,24 +266,25 @@ def on_sitrep_sent(
         _set_timer(conn, "report", key, event.incident_id, event.next_due_at)
 
 
-def on_any_incident_event(event: Event, envelope: Envelope, conn: Connection) -> None:
-    """Add the event to its incident's timeline."""
+def timeline_row(event: Event, envelope: Envelope) -> Row | None:
+    """Return the event's row on its incident's timeline (None: not an incident's)."""
     data = event_to_data(event)
     incident_id = data.get("incident_id")
     if not isinstance(incident_id, str):
-        return
-    conn.execute(
-        insert(timeline),
-        {
-            "seq": envelope.seq,
-            "incident_id": incident_id,
-            "type": envelope.type,
-            "at": envelope.recorded_at,
-            "actor_id": envelope.actor_id,
-            "department": envelope.actor_department,
-            "data": _json(data),
-        },
-    )
+        return None
+    return {
+        "seq": envelope.seq,
+        "incident_id": incident_id,
+        "type": envelope.type,
+        "at": envelope.recorded_at,
+        "actor_id": envelope.actor_id,
+        "department": envelope.actor_department,
+        "data": _json(data),
+    }
+
+
+on_any_incident_event = AppendRow(timeline, timeline_row)
+"""Add the event to its incident's timeline (rows inserted in bulk on replay)."""
 
 
 def _projectors() -> dict[type[Event], list[Projector]]:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from muster.core.clock import isoformat_utc, parse_utc
+from muster.core.eventlog.prepared import Prepared
 from muster.core.eventlog.projections import Projector
 from muster.core.eventlog.store import Envelope
 from muster.core.messages import Event
@@ -17,13 +18,16 @@ from muster.response.domain import events as ev
 from muster.response.projection_rows import clear_timer, set_timer, to_json
 from muster.response.read_models import chains, decisions, tasks, timers
 
+# SET takes the columns of the parameters given, and bumps the version.
+_UPDATE_TASK = Prepared(
+    update(tasks)
+    .where(tasks.c.id == bindparam("match_id"))
+    .values(version=tasks.c.version + 1)
+)
+
 
 def _update_task(conn: Connection, task_id: str, **values: Any) -> None:
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id == task_id)
-        .values(version=tasks.c.version + 1, **values)
-    )
+    _UPDATE_TASK.run(conn, {"match_id": task_id, **values})
 
 
 def _first_step_at(conn: Connection, department: str, ack_due_at: str) -> str:
@@ -158,7 +162,7 @@ def on_task_overdue(
     clear_timer(conn, "due", event.task_id)
 
 
-_ESCALATED = (
+_ESCALATED = Prepared(
     update(tasks)
     .where(tasks.c.id == bindparam("task"))
     .values(
@@ -167,7 +171,7 @@ _ESCALATED = (
         version=tasks.c.version + 1,
     )
 )
-_MOVE_TIMER = (
+_MOVE_TIMER = Prepared(
     update(timers)
     .where(timers.c.id == bindparam("timer"))
     .values(due_at=bindparam("due"), round=bindparam("round_"), step=bindparam("step_"))
@@ -182,15 +186,15 @@ def on_escalation_step(
     Prebuilt statements: a scheduler tick may fire hundreds of steps at once.
     """
     position = {"round_": event.round, "step_": event.step}
-    conn.execute(_ESCALATED, {"task": event.task_id, **position})
+    _ESCALATED.run(conn, {"task": event.task_id, **position})
     if event.next_step_at is None:
         clear_timer(conn, "ack", event.task_id)
         return
-    moved = conn.execute(
-        _MOVE_TIMER,
+    moved = _MOVE_TIMER.run(
+        conn,
         {"timer": f"ack:{event.task_id}", "due": event.next_step_at, **position},
     )
-    if moved.rowcount == 0:  # not there (a partial rebuild): create it
+    if moved == 0:  # not there (a partial rebuild): create it
         set_timer(
             conn, "ack", event.task_id, event.incident_id, event.next_step_at,
             round_=event.round, step=event.step,

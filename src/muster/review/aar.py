@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
@@ -22,6 +22,7 @@ from muster.core.eventlog.store import SqlEventStore
 from muster.identity import queries as identity_queries
 from muster.response import queries as response_queries
 from muster.review import aar_tasks
+from muster.review.aar_drill import ExerciseEvaluation, exercise_of
 from muster.review.aar_tasks import TaskRow
 from muster.review.domain import metrics as m
 from muster.review.domain.errors import UnknownReviewIncident
@@ -125,6 +126,8 @@ class AfterActionReview:
     department_names: Mapping[str, tuple[str, str]]
     plan_names: Mapping[str, tuple[str, str]]
     obligations: Mapping[str, tuple[str, str]]
+    is_exercise: bool = False
+    exercise: ExerciseEvaluation | None = None
 
 
 def _incident_records(
@@ -259,12 +262,12 @@ def gather(
     if incident is None:
         raise UnknownReviewIncident(f"no incident {incident_id}", incident=incident_id)
     opened = parse_utc(incident.opened_at)
-    records, _range = read_records(
-        conn, m.Period(opened, max(now, opened)), store=store
-    )
-    closed = _closed_at(_incident_records(records, incident_id))
-    period = m.Period(opened, closed or max(now, opened))
-    records = [r for r in records if r.occurred_at <= period.end]
+    end = max(now, opened, _last_occurred(conn, store))
+    everything, _range = read_records(conn, m.Period(opened, end), store=store)
+    own_all = _incident_records(everything, incident_id)
+    closed = _closed_at(own_all)
+    period = m.Period(opened, closed or end)
+    records = [r for r in everything if r.occurred_at <= period.end]
     own = _incident_records(records, incident_id)
     scope = incident_scope(records, incident_id, period)
     samples = scoped_samples(m.all_samples(records, period), scope)
@@ -291,8 +294,19 @@ def gather(
         log_range=_log_range(conn, store, records, period),
         generated_at=now, weights=weights,
         department_names=department_names, plan_names=plan_names,
-        obligations=_obligations(own),
+        obligations=_obligations(own), is_exercise=is_exercise,
+        exercise=exercise_of(everything, own_all),
     )  # fmt: skip
+
+
+def _last_occurred(conn: Connection, store: SqlEventStore) -> datetime:
+    """Return when the log's last event occurred. A drill's sandbox runs on scenario
+    time, which may be ahead of the wall clock: its report counts up to its end."""
+    last_seq = store.head(conn)[0]
+    found = store.read_all(conn, after=last_seq - 1, limit=1) if last_seq else []
+    if not found:
+        return datetime.min.replace(tzinfo=UTC)
+    return parse_utc(found[0].envelope.occurred_at)
 
 
 def _counts(own: Sequence[m.LogRecord]) -> Counts:

@@ -3,8 +3,9 @@
 Imported by ``muster.review.report_cli``. Fills ``web/templates/review_aar.html``
 (inline CSS, the CJK font first, charts as inline SVG) with the figures of
 ``muster.review.aar.AfterActionReview`` in Chinese or English (words from
-``muster.review.aar_text``). The template is read with Jinja directly, so the review
-part needs nothing of the web app; the PDF goes through ``muster.core.pdf``.
+``muster.review.aar_text``; a drill's exercise section from ``aar_drill``). The
+template is read with Jinja directly, so the review part needs nothing of the web
+app; the PDF goes through ``muster.core.pdf``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from muster.core.pdf import html_to_pdf
-from muster.review import aar_charts
+from muster.review import aar_charts, aar_drill
 from muster.review import aar_text as text
 from muster.review.aar import AfterActionReview, TimelineItem
 from muster.review.aar_tasks import TaskRow
@@ -373,6 +374,11 @@ def render_html(review: AfterActionReview, *, language: str, command: str) -> st
         "charts": _charts(words), "log_range": review.log_range,
         "period": f"{_when(review.period.start)} – {_when(review.period.end)} UTC",
         "generated": f"{_when(review.generated_at)} UTC", "command": command,
+        "is_exercise": review.is_exercise,
+        "exercise_heading": text.EXERCISE_SECTION[words.index],
+        "exercise": aar_drill.exercise_context(
+            review.exercise, words.index, words.department
+        ),
     }  # fmt: skip
     return _environment().get_template(TEMPLATE).render(**context)
 

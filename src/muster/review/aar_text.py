@@ -22,6 +22,10 @@ SECTIONS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("appendix", ("附录：数据来源与复核", "Appendix: data and recomputation")),
 )
 
+EXERCISE_SECTION = ("演练评估", "Exercise evaluation")
+"""The heading of the drill's evaluation, shown after "Department performance" only
+in the report of a drill incident generated on its sandbox (not in ``SECTIONS``)."""
+
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("突发事件复盘评估报告", "After-action report and improvement plan"),
     "subtitle": (
@@ -128,6 +132,47 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_gantt_alt": ("任务甘特图", "Task Gantt chart"),
     "chart_ack_alt": ("签收用时图", "Acknowledgement latency chart"),
     "chart_freshness_alt": ("数据时效图", "Data freshness chart"),
+    "exercise_banner": ("演练 / EXERCISE", "EXERCISE / 演练"),
+    "exercise_text": (
+        "本报告复盘的是演练中的事件，并非真实突发事件；演练事件均带演练标记。",
+        "This report reviews an incident of an exercise, not a real emergency; every "
+        "event of the drill carries the exercise mark.",
+    ),
+    "drill": ("演练编号", "Drill"),
+    "scenario": ("演练情景", "Scenario"),
+    "evaluation_seq": ("评估事件序号", "Evaluation event seq"),
+    "expected_action": ("预期行动", "Expected action"),
+    "expected_total": ("预期行动数", "Expected"),
+    "capability": ("核心能力", "Capability"),
+    "deadline": ("时限", "Deadline"),
+    "done_at": ("完成时间", "Done at"),
+    "exercise_note": (
+        "依据演练情景的评估要点判定：时限内完成为按时，超过时限为迟滞，未完成为缺失；"
+        "用时自演练开始（或所响应的情景注入）起计，时间为演练时间（UTC）。",
+        "Judged against the scenario's evaluation guide: met by the deadline, late "
+        "after it, or missed; minutes count from the start of the drill (or the "
+        "inject an action answers), times are scenario time (UTC).",
+    ),
+}
+
+EXERCISE_STATUSES: dict[str, tuple[str, str]] = {
+    "met": ("按时", "met"),
+    "late": ("迟滞", "late"),
+    "missed": ("缺失", "missed"),
+}
+
+EXERCISE_ACTIONS: dict[str, tuple[str, str]] = {
+    "open_incident": ("接报立案", "Open the incident"),
+    "verify_incident": ("核实事件", "Verify the incident"),
+    "activate_plan": ("启动预案", "Activate the plan"),
+    "change_level": ("调整响应级别", "Change the response level"),
+    "acknowledge_task": ("签收任务", "Acknowledge the task"),
+    "start_task": ("开始处置", "Start the task"),
+    "complete_task": ("完成任务", "Complete the task"),
+    "send_report": ("报送信息", "Send the report"),
+    "propose_decision": ("发起会商", "Propose the decision"),
+    "sign_decision": ("会商签署", "Sign the decision"),
+    "record_facts": ("记录事件要素", "Record the facts"),
 }
 
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -249,6 +294,9 @@ def index_of(language: str) -> int:
 __all__ = [
     "CATEGORIES",
     "EVENTS",
+    "EXERCISE_ACTIONS",
+    "EXERCISE_SECTION",
+    "EXERCISE_STATUSES",
     "FINDINGS",
     "FINDING_KINDS",
     "INCIDENT_STATUSES",

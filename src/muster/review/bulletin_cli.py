@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from muster.core.cli import print_json, stdout
-from muster.core.clock import SystemClock, isoformat_utc
+from muster.core.clock import SystemClock
 from muster.core.errors import ValidationFailed
 from muster.core.pdf import html_to_pdf
 from muster.review.bulletin import (
@@ -28,44 +28,29 @@ from muster.review.bulletin import (
     render_html,
 )
 from muster.review.domain.bulletin import DepartmentComparison, ScopeComparison
-from muster.review.domain.scorecard import DepartmentScore
 from muster.review.domain.settings import weights_as_dict
 from muster.review.metrics_queries import ScorecardReport
 from muster.review.scorecard_cli import (
     JsonFlag,
     LogOption,
     PackOption,
-    figure_json,
-    moment,
+    figures_json,
     number,
     opened_log,
+    period_json,
+    period_options,
 )
 
 FORMATS = (".html", ".pdf")
 
 
 def _period_json(report: ScorecardReport) -> dict[str, Any]:
-    log_range = report.log_range
     return {
-        "from": isoformat_utc(report.period.start),
-        "to": isoformat_utc(report.period.end),
-        "log_range": None
-        if log_range is None
-        else {"first_seq": log_range.first_seq, "last_seq": log_range.last_seq},
-        "chain_head_hash": None if log_range is None else log_range.head_hash,
+        **period_json(report),
         "incidents": {
             "live": report.context.live_incidents,
             "drill": report.context.drill_incidents,
         },
-    }
-
-
-def _figures(score: DepartmentScore | None) -> dict[str, Any] | None:
-    if score is None:
-        return None
-    return {
-        "process": {f.metric: figure_json(f) for f in score.process},
-        "outcome": {f.metric: figure_json(f) for f in score.outcome},
     }
 
 
@@ -77,8 +62,8 @@ def _row_json(row: DepartmentComparison) -> dict[str, Any]:
         "score": number(row.score),
         "previous_score": number(row.previous_score),
         "change": number(row.change),
-        "this_period": _figures(row.current),
-        "previous_period": _figures(row.previous),
+        "this_period": None if row.current is None else figures_json(row.current),
+        "previous_period": None if row.previous is None else figures_json(row.previous),
     }
 
 
@@ -105,9 +90,7 @@ def bulletin_json(bulletin: Bulletin) -> dict[str, Any]:
 def _periods(
     start: str, end: str, previous_start: str | None, previous_end: str | None
 ) -> tuple[datetime, datetime, datetime, datetime]:
-    period_start, period_end = moment(start, "--from"), moment(end, "--to")
-    if period_end < period_start:
-        raise ValidationFailed("--to is before --from", field="to")
+    period_start, period_end = period_options(start, end)
     if (previous_start is None) != (previous_end is None):
         raise ValidationFailed(
             "give both --previous-from and --previous-to, or neither",
@@ -115,10 +98,9 @@ def _periods(
         )
     if previous_start is None or previous_end is None:
         return period_start, period_end, *previous_period(period_start, period_end)
-    before_start = moment(previous_start, "--previous-from")
-    before_end = moment(previous_end, "--previous-to")
-    if before_end < before_start:
-        raise ValidationFailed("--previous-to is before --previous-from", field="to")
+    before_start, before_end = period_options(
+        previous_start, previous_end, options=("--previous-from", "--previous-to")
+    )
     return period_start, period_end, before_start, before_end
 
 

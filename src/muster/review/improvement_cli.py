@@ -82,26 +82,6 @@ def list_items(
     stdout.print(table)
 
 
-def _change(
-    ctx: typer.Context,
-    item_id: str,
-    action: ImprovementAction,
-    *,
-    note: str,
-    user: str | None,
-    as_json: bool,
-) -> None:
-    with cli_context(ctx).open_deployment() as deployment:
-        actor = acting_actor(deployment.engine, user)
-        status = deployment.bus.handle(
-            ChangeImprovementItem(item_id=item_id, action=action, note=note), actor
-        )
-    if as_json:
-        print_json({"id": item_id, "action": action, "status": status})
-    else:
-        typer.echo(f"{item_id}: {status}")
-
-
 def acting_actor(engine: Engine, username: str | None) -> Actor:
     """Return the named user as an actor, or Muster itself when none is named."""
     if username is None:
@@ -113,40 +93,39 @@ def acting_actor(engine: Engine, username: str | None) -> Actor:
     return view.as_actor()
 
 
-@improvement_app.command("start")
-def start(
-    ctx: typer.Context,
-    item_id: ItemArgument,
-    note: NoteOption = "",
-    user: UserOption = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Start work on an open item."""
-    _change(ctx, item_id, "start", note=note, user=user, as_json=as_json)
+CHANGES: tuple[tuple[ImprovementAction, str], ...] = (
+    ("start", "Start work on an open item."),
+    ("complete", "Complete an item, saying what was done."),
+    ("cancel", "Cancel an item, saying why."),
+)
+"""The commands that move an item on: ``muster improvement <action>`` and its help."""
 
 
-@improvement_app.command("complete")
-def complete(
-    ctx: typer.Context,
-    item_id: ItemArgument,
-    note: NoteOption = "",
-    user: UserOption = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Complete an item, saying what was done."""
-    _change(ctx, item_id, "complete", note=note, user=user, as_json=as_json)
+def _register_change(action: ImprovementAction, help_text: str) -> None:
+    """Register the command that applies one action to an item."""
+
+    def change(
+        ctx: typer.Context,
+        item_id: ItemArgument,
+        note: NoteOption = "",
+        user: UserOption = None,
+        as_json: JsonFlag = False,
+    ) -> None:
+        with cli_context(ctx).open_deployment() as deployment:
+            actor = acting_actor(deployment.engine, user)
+            status = deployment.bus.handle(
+                ChangeImprovementItem(item_id=item_id, action=action, note=note), actor
+            )
+        if as_json:
+            print_json({"id": item_id, "action": action, "status": status})
+        else:
+            typer.echo(f"{item_id}: {status}")
+
+    improvement_app.command(action, help=help_text)(change)
 
 
-@improvement_app.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    item_id: ItemArgument,
-    note: NoteOption = "",
-    user: UserOption = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Cancel an item, saying why."""
-    _change(ctx, item_id, "cancel", note=note, user=user, as_json=as_json)
+for _action, _help in CHANGES:
+    _register_change(_action, _help)
 
 
 __all__ = ["improvement_app"]

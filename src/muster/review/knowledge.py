@@ -19,7 +19,8 @@ from muster.core.clock import isoformat_utc
 from muster.core.errors import NotFound
 from muster.core.eventlog.store import SqlEventStore
 from muster.identity import queries as identity_queries
-from muster.review.domain.knowledge import Knowledge, fold_knowledge
+from muster.review.domain.knowledge import fold_knowledge
+from muster.review.domain.knowledge_items import Knowledge
 from muster.review.domain.metrics import Period
 from muster.review.metrics_queries import LogRange, read_records
 

@@ -9,14 +9,11 @@ that reached it; it states the log range and chain head hash it was computed fro
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
-from muster.core.cli import cli_context, print_json, stdout
-from muster.core.clock import parse_utc
-from muster.core.errors import ValidationFailed
+from muster.core.cli import cli_context, parse_moment_option, print_json, stdout
 from muster.review.knowledge import (
     SECTIONS,
     department_knowledge,
@@ -33,16 +30,6 @@ HEADINGS = {
     "assessments": "Risk assessments invited to 受邀的风险研判",
     "escalations": "Escalations 升级提醒",
 }
-
-
-def _moment(text: str) -> datetime:
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"--at needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
-            field="at",
-        ) from error
 
 
 def _line(section: str, item: dict[str, Any]) -> str:
@@ -117,7 +104,7 @@ def knew(
 
     Computed from the log up to --at; each item names the seq of its event.
     """
-    moment = _moment(at)
+    moment = parse_moment_option(at, "--at")
     context = cli_context(ctx)
     with context.open_deployment() as deployment, deployment.engine.connect() as conn:
         report = department_knowledge(

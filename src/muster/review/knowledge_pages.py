@@ -10,18 +10,18 @@ of the incident. Imported by ``web.app``, which mounts ``router``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from muster.core.clock import isoformat_utc, parse_utc
-from muster.core.errors import PermissionDenied, ValidationFailed
+from muster.core.cli import parse_moment_option
+from muster.core.clock import isoformat_utc
+from muster.core.errors import PermissionDenied
 from muster.core.messages import Actor
 from muster.identity import queries as identity_queries
 from muster.response.pages import labels
-from muster.review.domain.knowledge import may_see_knowledge, require_may_see
+from muster.review.domain.knowledge_items import may_see_knowledge, require_may_see
 from muster.review.knowledge import (
     SECTIONS,
     department_knowledge,
@@ -53,16 +53,6 @@ Code = Annotated[str, Query(max_length=64)]
 Moment = Annotated[str, Query(max_length=64)]
 
 
-def _moment(text: str) -> datetime:
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"at needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
-            field="at",
-        ) from error
-
-
 def _require(muster: MusterDep, actor: Actor, department: str) -> None:
     """Refuse (and log the refusal) unless the actor may see the department's."""
     try:
@@ -88,7 +78,7 @@ def knew_page(
     actor = page.user.actor if page.user is not None else None
     assert actor is not None  # noqa: S101 - SignedInPage guarantees it
     muster = page.muster
-    moment = _moment(at) if at else muster.clock.now()
+    moment = parse_moment_option(at, "at") if at else muster.clock.now()
     if department:
         _require(muster, actor, department)  # before reading: a refusal is written
     with muster.engine.connect() as conn:
@@ -142,7 +132,7 @@ def knew_json(
     shown to it, access requests, notifications, tasks (as they stood), situation
     reports, decisions and assessments it was invited to, escalations; each item with
     its event's seq, and the log range and chain head hash."""
-    moment = _moment(at)
+    moment = parse_moment_option(at, "at")
     _require(muster, actor, department)
     with muster.engine.connect() as conn:
         report = department_knowledge(

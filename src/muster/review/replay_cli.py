@@ -17,9 +17,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.engine import Connection
 
-from muster.core.cli import cli_context, print_json, stderr, stdout
-from muster.core.clock import isoformat_utc, parse_utc
-from muster.core.errors import NotFound, ValidationFailed
+from muster.core.cli import (
+    cli_context,
+    parse_moment_option,
+    print_json,
+    stderr,
+    stdout,
+)
+from muster.core.clock import isoformat_utc
+from muster.core.errors import NotFound
 from muster.core.eventlog.replay_into import Replayed, replay_into
 from muster.ingest import queries as ingest_queries
 from muster.response import queries as response_queries
@@ -27,16 +33,6 @@ from muster.situation import queries as situation_queries
 
 INCIDENT_LIMIT = 100_000
 """Every incident a deployment could hold; the summary is not paged."""
-
-
-def _moment(text: str) -> datetime:
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"--at needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
-            field="at",
-        ) from error
 
 
 def _incident_json(conn: Connection, incident: response_queries.IncidentView) -> Any:
@@ -162,7 +158,7 @@ def replay(
 
     Replays the log into a separate in-memory database; the live one is only read.
     """
-    moment = _moment(at) if at is not None else None
+    moment = parse_moment_option(at, "--at") if at is not None else None
     context = cli_context(ctx)
     with context.open_deployment() as deployment:
         with deployment.engine.connect() as conn:

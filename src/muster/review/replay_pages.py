@@ -15,7 +15,6 @@ Imported by ``web.app``, which mounts ``router``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,8 +22,8 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
 from muster.catalog import queries as catalog_queries
-from muster.core.clock import parse_utc
-from muster.core.errors import NotFound, ValidationFailed
+from muster.core.cli import parse_moment_option
+from muster.core.errors import NotFound
 from muster.core.eventlog.replay_into import Replayed
 from muster.identity import queries as identity_queries
 from muster.ingest import labels as ingest_labels
@@ -71,16 +70,6 @@ class Target:
         return before[-1] if before else 0
 
 
-def _moment(text: str) -> datetime:
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"at needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
-            field="at",
-        ) from error
-
-
 def resolve_target(
     muster: MusterDep,
     incident_id: str,
@@ -102,7 +91,7 @@ def resolve_target(
         if seq is not None:
             target = min(seq, head)
         elif at:
-            target = seq_at(conn, _moment(at))
+            target = seq_at(conn, parse_moment_option(at, "at"))
         else:
             target = entries[-1].seq if entries else head
         expected = hash_at(conn, target)

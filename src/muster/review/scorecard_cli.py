@@ -25,15 +25,23 @@ import typer
 import yaml
 from rich.table import Table
 
-from muster.core.cli import CliContext, cli_context, print_json, stdout
-from muster.core.clock import isoformat_utc, parse_utc
+from muster.core.cli import (
+    CliContext,
+    cli_context,
+    parse_moment_option,
+    print_json,
+    stdout,
+)
+from muster.core.clock import isoformat_utc
 from muster.core.errors import ValidationFailed
 from muster.review.domain.scorecard import (
+    DepartmentScore,
     Figure,
     Scorecard,
     ScorecardWeights,
     weights_from_document,
 )
+from muster.review.domain.settings import weights_as_dict
 from muster.review.exported_log import open_exported_log
 from muster.review.metrics_queries import Log, ScorecardReport, scorecards
 from muster.review.settings_queries import logged_weights, stored_weights
@@ -52,15 +60,15 @@ LogOption = Annotated[
 ]
 
 
-def moment(text: str, option: str) -> datetime:
-    """Parse an ISO time with a zone given to an option, or refuse it."""
-    try:
-        return parse_utc(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"{option} needs an ISO time with a zone, e.g. 2026-07-01T08:00Z ({error})",
-            field=option,
-        ) from error
+def period_options(
+    start: str, end: str, *, options: tuple[str, str] = ("--from", "--to")
+) -> tuple[datetime, datetime]:
+    """Parse a period given as two options (ISO times), or refuse an inverted one."""
+    period_start = parse_moment_option(start, options[0])
+    period_end = parse_moment_option(end, options[1])
+    if period_end < period_start:
+        raise ValidationFailed(f"{options[1]} is before {options[0]}", field="to")
+    return period_start, period_end
 
 
 def pack_weights(pack: Path) -> ScorecardWeights:
@@ -113,8 +121,16 @@ def figure_json(figure: Figure) -> dict[str, Any]:
     return data
 
 
-def report_json(report: ScorecardReport) -> dict[str, Any]:
-    """Return the scorecard report as a JSON-ready document."""
+def figures_json(score: DepartmentScore) -> dict[str, Any]:
+    """Return a department's process and outcome figures as JSON, by metric."""
+    return {
+        "process": {f.metric: figure_json(f) for f in score.process},
+        "outcome": {f.metric: figure_json(f) for f in score.outcome},
+    }
+
+
+def period_json(report: ScorecardReport) -> dict[str, Any]:
+    """Return a report's period and the log range and chain hash it was read from."""
     log_range = report.log_range
     return {
         "from": isoformat_utc(report.period.start),
@@ -123,10 +139,14 @@ def report_json(report: ScorecardReport) -> dict[str, Any]:
         if log_range is None
         else {"first_seq": log_range.first_seq, "last_seq": log_range.last_seq},
         "chain_head_hash": None if log_range is None else log_range.head_hash,
-        "weights": {
-            name: getattr(report.weights, name)
-            for name in report.weights.__dataclass_fields__
-        },
+    }
+
+
+def report_json(report: ScorecardReport) -> dict[str, Any]:
+    """Return the scorecard report as a JSON-ready document."""
+    return {
+        **period_json(report),
+        "weights": weights_as_dict(report.weights),
         "scorecards": [_card_json(card) for card in report.scorecards],
     }
 
@@ -136,12 +156,7 @@ def _card_json(card: Scorecard) -> dict[str, Any]:
         "kind": "exercise" if card.is_exercise else "live",
         "incident_id": card.incident_id,
         "departments": [
-            {
-                "department": d.department,
-                "score": number(d.score),
-                "process": {f.metric: figure_json(f) for f in d.process},
-                "outcome": {f.metric: figure_json(f) for f in d.outcome},
-            }
+            {"department": d.department, "score": number(d.score), **figures_json(d)}
             for d in card.departments
         ],
     }
@@ -192,9 +207,7 @@ def scorecard(
 
     Latencies show p50 / p90 minutes (nearest rank); rates show the share on time.
     """
-    period_start, period_end = moment(start, "--from"), moment(end, "--to")
-    if period_end < period_start:
-        raise ValidationFailed("--to is before --from", field="to")
+    period_start, period_end = period_options(start, end)
     with opened_log(ctx, log_file=log_file, pack=pack) as (log, weights):
         report = scorecards(
             log,
@@ -219,10 +232,12 @@ def scorecard(
 
 __all__ = [
     "figure_json",
-    "moment",
+    "figures_json",
     "number",
     "opened_log",
     "pack_weights",
+    "period_json",
+    "period_options",
     "report_json",
     "scorecard",
 ]

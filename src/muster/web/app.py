@@ -26,6 +26,8 @@ from muster.catalog import pages as catalog_pages
 from muster.core.clock import isoformat_utc
 from muster.core.db import WRITE_OPTION
 from muster.core.uow import write_checkpoint
+from muster.drills import api as drills_api
+from muster.drills import pages as drills_pages
 from muster.identity import api as identity_api
 from muster.identity import pages as identity_pages
 from muster.ingest import api as ingest_api
@@ -41,9 +43,9 @@ from muster.response import incident_pages as response_incident_pages
 from muster.response import pages as response_pages
 from muster.response import report_pages as response_report_pages
 from muster.response.tasks import ResponseTasks
+from muster.review import aar_pages as review_aar_pages
 from muster.review import api as review_api
 from muster.review import knowledge_pages as review_knowledge_pages
-from muster.review import aar_pages as review_aar_pages
 from muster.review import pages as review_pages
 from muster.review import replay_pages as review_replay_pages
 from muster.review import scorecard_pages as review_scorecard_pages
@@ -55,6 +57,8 @@ from muster.situation import api as situation_api
 from muster.situation import coordination_api
 from muster.situation import pages as situation_pages
 from muster.situation.tasks import run_trigger_loop
+from muster.training import api as training_api
+from muster.training import pages as training_pages
 from muster.web import errors, feed, i18n
 from muster.web.deps import Language, MusterDep
 from muster.web.middleware import BodyLimitMiddleware, ResponseHeadersMiddleware
@@ -113,6 +117,10 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         review_replay_pages.router,
         review_knowledge_pages.router,
         review_scorecard_pages.router,
+        training_api.router,
+        training_pages.router,
+        drills_api.router,
+        drills_pages.router,
         feed.router,
         operations,
     ):
@@ -133,7 +141,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await hub.start()
     checkpoints = asyncio.create_task(_checkpoint_loop(muster), name="checkpoints")
     ingest_tasks = IngestTasks(muster)
-    ingest_tasks.start()
+    # A drill's sandbox (ADR 0013) plays its own injects; it never polls real feeds.
+    ingest_tasks.start(feeds=muster.settings.drill_id is None)
     response_tasks = ResponseTasks(muster)
     response_tasks.start()
     notify_tasks = NotifyTasks(muster)

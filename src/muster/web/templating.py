@@ -50,6 +50,8 @@ class Page:
             "department_name": department_name,
             "csrf_token": self.csrf_token,
             "current_path": f"{path}?{query}" if query else path,
+            # A drill's sandbox deployment (ADR 0013): every page carries the mark.
+            "drill_id": self.muster.settings.drill_id,
         }
         html = (
             i18n.environment(self.language)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from muster.core.errors import PermissionDenied
 from muster.review.domain import knowledge as k
+from muster.review.domain import knowledge_items as items
 from muster.review.domain.metrics import LogRecord
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -42,7 +43,7 @@ def _assigned(seq: int, minute: int, task: str, lead: str, **extra: Any) -> LogR
     )  # fmt: skip
 
 
-def _fold(records: list[LogRecord], minute: int, **kwargs: Any) -> k.Knowledge:
+def _fold(records: list[LogRecord], minute: int, **kwargs: Any) -> items.Knowledge:
     return k.fold_knowledge(
         [*_world(), *records], department="TRANSPORT", at=_at(minute), **kwargs
     )
@@ -325,14 +326,14 @@ class TestInvitationsAndEscalations:
 class TestWhoMaySee:
     def test_given_other_department_when_asking_then_refused(self) -> None:
         """Only the department itself, commanders and admins may see its knowledge."""
-        assert k.may_see_knowledge(
+        assert items.may_see_knowledge(
             actor_department="TRANSPORT", actor_roles=(), department="TRANSPORT"
         )
-        assert k.may_see_knowledge(
+        assert items.may_see_knowledge(
             actor_department="EMB", actor_roles=("commander",), department="WATER"
         )
         with pytest.raises(PermissionDenied):
-            k.require_may_see(
+            items.require_may_see(
                 actor_department="WATER",
                 actor_roles=("duty_officer",),
                 department="TRANSPORT",

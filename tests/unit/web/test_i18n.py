@@ -27,6 +27,8 @@ PYTHON_SOURCES = [
     SRC / "sharing" / "api.py",
     *sorted((SRC / "review").glob("*pages.py")),
     SRC / "review" / "api.py",
+    SRC / "training" / "pages.py",
+    SRC / "drills" / "pages.py",
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

@@ -1,5 +1,13 @@
 """Projection sets: event -> read-model functions per part, with their tables (R10).
 
+A projector is a function ``(event, envelope, conn)``. ``AppendRow`` is a projector
+too, of a narrower kind: it builds one row from the event and inserts it into a table
+that only ``AppendRow`` projectors write and no projector reads (a timeline). Live, it
+inserts the row at once, like any projector; replay may instead hand ``project`` a
+``RowBuffer``, which holds the rows built by the very same function and inserts them
+with one ``executemany`` per batch. Since nothing reads those tables while projecting,
+the tables end up the same; ``tests/integration/test_replay_batched.py`` checks it.
+
 Imported by the unit of work, replay, and each part's ``projections.py``.
 """
 
@@ -12,12 +20,62 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
+from muster.core.eventlog.prepared import Prepared
 from muster.core.eventlog.store import Envelope
 from muster.core.eventlog.tables import projection_positions
 from muster.core.messages import Event
 
 Projector = Callable[[Any, Envelope, Connection], None]
 """A projection function; its first parameter is typed as the event class it handles."""
+
+Row = Mapping[str, object]
+RowBuilder = Callable[[Any, Envelope], Row | None]
+"""Builds the row an event appends (None: this event appends nothing)."""
+
+
+class AppendRow:
+    """A projector appending one row per event to a table no projector reads."""
+
+    __slots__ = ("build", "statement", "table")
+
+    def __init__(self, table: Table, build: RowBuilder) -> None:
+        self.table = table
+        self.build = build
+        self.statement = Prepared(insert(table))
+
+    def __call__(self, event: Any, envelope: Envelope, conn: Connection) -> None:
+        """Insert the event's row now (live projection)."""
+        row = self.build(event, envelope)
+        if row is not None:
+            self.statement.run(conn, row)
+
+
+class RowBuffer:
+    """Rows of ``AppendRow`` projectors held back to be inserted in bulk (replay)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: dict[AppendRow, list[Row]] = {}
+
+    def add(self, projector: AppendRow, event: Event, envelope: Envelope) -> None:
+        """Build the event's row now; insert it at the next ``flush``."""
+        row = projector.build(event, envelope)
+        if row is not None:
+            self._rows.setdefault(projector, []).append(row)
+
+    def flush(self, conn: Connection) -> None:
+        """Insert every held row, in order, one ``executemany`` per run of rows."""
+        for projector, rows in self._rows.items():
+            start = 0
+            while start < len(rows):
+                keys = rows[start].keys()
+                end = start + 1
+                while end < len(rows) and rows[end].keys() == keys:
+                    end += 1
+                projector.statement.run_many(conn, rows[start:end])
+                start = end
+            rows.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +86,26 @@ class ProjectionSet:
     handlers: Mapping[type[Event], Sequence[Projector]]
     tables: Sequence[Table]
 
-    def project(self, event: Event, envelope: Envelope, conn: Connection) -> bool:
-        """Apply the event to this set's tables; tell whether any handler ran."""
+    def project(
+        self,
+        event: Event,
+        envelope: Envelope,
+        conn: Connection,
+        rows: RowBuffer | None = None,
+    ) -> bool:
+        """Apply the event to this set's tables; tell whether any handler ran.
+
+        With ``rows``, ``AppendRow`` projectors leave their rows in the buffer
+        instead of inserting them; the caller flushes it before it commits.
+        """
         projectors = self.handlers.get(type(event))
         if not projectors:
             return False
         for projector in projectors:
-            projector(event, envelope, conn)
+            if rows is not None and type(projector) is AppendRow:
+                rows.add(projector, event, envelope)
+            else:
+                projector(event, envelope, conn)
         return True
 
 
@@ -53,4 +124,12 @@ def save_position(conn: Connection, name: str, position: int) -> None:
         conn.execute(_INSERT_POSITION, {"name": name, "position": position})
 
 
-__all__ = ["ProjectionSet", "Projector", "save_position"]
+__all__ = [
+    "AppendRow",
+    "ProjectionSet",
+    "Projector",
+    "Row",
+    "RowBuffer",
+    "RowBuilder",
+    "save_position",
+]

@@ -1,7 +1,8 @@
 """Replay: rebuild read models from the log, up to a position or a moment (R10).
 
 Truncates the chosen projection sets' tables and replays events through the same
-projection functions that run live. Imported by the CLI and tests.
+projection functions that run live (append-only rows are inserted a page at a time,
+see ``core.eventlog.projections.RowBuffer``). Imported by the CLI and tests.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, delete
 
 from muster.core.clock import isoformat_utc
 from muster.core.db import WRITE_OPTION
-from muster.core.eventlog.projections import ProjectionSet, save_position
+from muster.core.eventlog.projections import ProjectionSet, RowBuffer, save_position
 from muster.core.eventlog.store import SqlEventStore
 
 Progress = Callable[[int], None]
@@ -37,18 +38,25 @@ def rebuild(
             for table in reversed(projection.tables):
                 conn.execute(delete(table))
         last_seq: dict[str, int] = {}
-        for recorded in store.iter_all(conn):
-            envelope = recorded.envelope
-            if until_seq is not None and envelope.seq > until_seq:
+        rows = RowBuffer()  # timeline-like rows, inserted once per page
+        for page in store.read_batches(conn):
+            stop = False
+            for recorded in page:
+                envelope = recorded.envelope
+                if (until_seq is not None and envelope.seq > until_seq) or (
+                    limit_time is not None and envelope.recorded_at > limit_time
+                ):
+                    stop = True
+                    break
+                for projection in projections:
+                    if projection.project(recorded.event, envelope, conn, rows):
+                        last_seq[projection.name] = envelope.seq
+                replayed += 1
+                if progress is not None:
+                    progress(envelope.seq)
+            rows.flush(conn)
+            if stop:
                 break
-            if limit_time is not None and envelope.recorded_at > limit_time:
-                break
-            for projection in projections:
-                if projection.project(recorded.event, envelope, conn):
-                    last_seq[projection.name] = envelope.seq
-            replayed += 1
-            if progress is not None:
-                progress(envelope.seq)
         for projection in projections:
             save_position(conn, projection.name, last_seq.get(projection.name, 0))
         conn.commit()

@@ -13,7 +13,7 @@ Imported by ``muster replay`` (``muster.review.cli``), tests and ``bench/replay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +24,10 @@ from sqlalchemy.pool import StaticPool
 
 from muster.core.clock import isoformat_utc
 from muster.core.eventlog.chain import GENESIS_HASH
-from muster.core.eventlog.projections import ProjectionSet, save_position
+from muster.core.eventlog.prepared import DIRECT_OPTION, Direct
+from muster.core.eventlog.projections import ProjectionSet, RowBuffer, save_position
 from muster.core.eventlog.store import Recorded, SqlEventStore
+from muster.core.messages import Event
 from muster.core.migrate import upgrade
 
 ReplayProgress = Callable[[int, int], None]
@@ -82,6 +84,11 @@ def scratch_engine(path: Path | None = None) -> Engine:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("PRAGMA journal_mode=MEMORY")
         cursor.execute("PRAGMA synchronous=OFF")
+        # A replay is one long transaction: a page cache large enough for the read
+        # models (256 MB at most, allocated as used) keeps SQLite from spilling
+        # dirty pages to the file half-way through it.
+        cursor.execute("PRAGMA cache_size=-262144")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     upgrade(engine)
@@ -100,37 +107,40 @@ def replay_into(
 ) -> Replayed:
     """Replay the source's log up to ``until_seq``/``until`` into a separate database.
 
-    ``target`` must be migrated and its projected tables empty; None makes an
-    in-memory one (``scratch_engine``). The replay stops before the first event past
-    ``until_seq`` or recorded after ``until`` (the same rule as ``replay.rebuild``),
-    so the target holds the read models exactly as live projection left them then.
+    ``target`` must be migrated, its projected tables empty, and be replay's own
+    (prepared statements run on its DB-API cursor: ``prepared.Direct``); None makes
+    an in-memory one (``scratch_engine``). The replay stops before the first event
+    past ``until_seq`` or recorded after ``until`` (the same rule as
+    ``replay.rebuild``), so the target holds the read models exactly as live
+    projection left them then. Timeline-like rows (``AppendRow``) are inserted a
+    page of ``batch`` events at a time.
     """
     engine = target if target is not None else scratch_engine()
     limit_time = isoformat_utc(until) if until is not None else None
     store = SqlEventStore()
-    last: Recorded | None = None
-    count = 0
     last_seq: dict[str, int] = {}
-    with source.connect() as reader, engine.begin() as writer:
-        after = 0
-        done = False
-        while not done:
-            page = store.read_all(reader, after=after, limit=batch)
-            if not page:
-                break
-            for recorded in page:
-                envelope = recorded.envelope
-                if (until_seq is not None and envelope.seq > until_seq) or (
-                    limit_time is not None and envelope.recorded_at > limit_time
-                ):
-                    done = True
-                    break
-                _project(projections, recorded, writer, last_seq)
-                last = recorded
-                count += 1
-            after = page[-1].envelope.seq
-            if progress is not None and last is not None:
-                progress(count, last.envelope.seq)
+    with (
+        source.connect() as reader,
+        reader.begin(),
+        engine.connect() as writer,
+        writer.begin(),
+    ):
+        # The scratch connection is replay's alone: prepared statements skip
+        # SQLAlchemy's per-call bookkeeping on it (core/eventlog/prepared.py).
+        direct = Direct(writer)
+        writer.execution_options(**{DIRECT_OPTION: direct})
+        try:
+            last, count = _replay_pages(
+                store.read_batches(reader, batch=batch),
+                projections,
+                writer,
+                stop_after=(until_seq, limit_time),
+                progress=progress,
+                last_seq=last_seq,
+            )
+        finally:
+            direct.close()
+            writer.execution_options(**{DIRECT_OPTION: None})
         for projection in projections:
             save_position(writer, projection.name, last_seq.get(projection.name, 0))
     if last is None:
@@ -150,14 +160,57 @@ def replay_into(
     )
 
 
+def _replay_pages(
+    pages: Iterator[Iterator[Recorded]],
+    projections: Sequence[ProjectionSet],
+    conn: Connection,
+    *,
+    stop_after: tuple[int | None, str | None],
+    progress: ReplayProgress | None,
+    last_seq: dict[str, int],
+) -> tuple[Recorded | None, int]:
+    """Project pages until the limit; return the last event projected and the count."""
+    until_seq, limit_time = stop_after
+    rows = RowBuffer()
+    routes: dict[type[Event], list[ProjectionSet]] = {}
+    last: Recorded | None = None
+    count = 0
+    for page in pages:
+        stop = False
+        for recorded in page:
+            envelope = recorded.envelope
+            if (until_seq is not None and envelope.seq > until_seq) or (
+                limit_time is not None and envelope.recorded_at > limit_time
+            ):
+                stop = True
+                break
+            _project(projections, recorded, conn, last_seq, rows, routes)
+            last = recorded
+            count += 1
+        rows.flush(conn)  # the page's timeline rows, one executemany each
+        if progress is not None and last is not None:
+            progress(count, last.envelope.seq)
+        if stop:
+            break
+    return last, count
+
+
 def _project(
     projections: Sequence[ProjectionSet],
     recorded: Recorded,
     conn: Connection,
     last_seq: dict[str, int],
+    rows: RowBuffer,
+    routes: dict[type[Event], list[ProjectionSet]],
 ) -> None:
-    for projection in projections:
-        if projection.project(recorded.event, recorded.envelope, conn):
+    event = recorded.event
+    sets = routes.get(type(event))
+    if sets is None:  # the sets handling this class, found once per class
+        sets = routes[type(event)] = [
+            p for p in projections if type(event) in p.handlers
+        ]
+    for projection in sets:
+        if projection.project(event, recorded.envelope, conn, rows):
             last_seq[projection.name] = recorded.envelope.seq
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Text, cast, func, insert, select, text
@@ -121,15 +122,26 @@ def envelope_dict(new: NewEvent, *, seq: int, recorded_at: str) -> dict[str, Any
     }
 
 
+# The envelope's values in field order, by key (positional construction is cheaper
+# than ``Envelope(**data)``; replay builds one per event of the log).
+_ENVELOPE_FIELDS = tuple(item.name for item in fields(Envelope))
+_ENVELOPE_VALUES = itemgetter(*_ENVELOPE_FIELDS)
+
+
 def _envelope_from(body: str) -> Envelope:
     data = json.loads(body)
-    return Envelope(**data)
+    if len(data) == len(_ENVELOPE_FIELDS):
+        try:
+            return Envelope(*_ENVELOPE_VALUES(data))
+        except KeyError:
+            pass
+    return Envelope(**data)  # not an envelope's keys: let the constructor say why
 
 
 def _recorded(body: str, hash_: bytes) -> Recorded:
     envelope = _envelope_from(body)
     event = event_from_data(envelope.type, envelope.version, envelope.data)
-    return Recorded(envelope=envelope, event=event, hash=bytes(hash_))
+    return Recorded(envelope, event, bytes(hash_))
 
 
 _BODY = cast(events.c.body, Text)  # PostgreSQL would parse ``json``; we want the text
@@ -201,6 +213,36 @@ class SqlEventStore:
                 return
             yield from page
             after = page[-1].envelope.seq
+
+    def read_batches(
+        self, conn: Connection, *, after: int = 0, batch: int = 2000
+    ) -> Iterator[Iterator[Recorded]]:
+        """Yield the events after a position in order, a page of ``batch`` at a time.
+
+        Replay reads the whole log this way: each page is one keyset query on the raw
+        DB-API cursor (as ``chain_rows`` does), decoded by the same ``_recorded`` as
+        ``read_all``, without the Core row machinery for every row. Each event is
+        decoded as the page is iterated, so it is garbage by the time the next one
+        is (a page of live objects would reach the collector's older generations).
+        Call it inside a transaction (``conn.begin()``) so that every page reads the
+        same snapshot; iterate each page before asking for the next.
+        """
+        placeholder = "%s" if conn.dialect.name == "postgresql" else "?"
+        # Only constant fragments are interpolated; the bounds are bound parameters.
+        sql = (
+            f"SELECT seq, {_body_text(conn)}, hash FROM events"  # noqa: S608
+            f" WHERE seq > {placeholder} ORDER BY seq LIMIT {placeholder}"
+        )
+        while True:
+            rows = [
+                row
+                for chunk in self._raw_batches(conn, sql, (after, batch), batch=batch)
+                for row in chunk
+            ]
+            if not rows:
+                return
+            yield (_recorded(body, hash_) for _seq, body, hash_ in rows)
+            after = int(rows[-1][0])
 
     def head(self, conn: Connection) -> tuple[int, bytes]:
         """Return the last seq and its hash (0 and the genesis hash when empty)."""
@@ -309,6 +351,11 @@ class SqlEventStore:
         """Return the seq of the newest checkpoint, or 0."""
         value = conn.execute(select(func.max(checkpoints.c.seq))).scalar_one()
         return int(value or 0)
+
+
+def _body_text(conn: Connection) -> str:
+    # The stored text as the driver's str (PostgreSQL would parse ``json`` otherwise).
+    return "body::text" if conn.dialect.name == "postgresql" else "body"
 
 
 def _body_bytes(conn: Connection) -> str:

@@ -1,4 +1,5 @@
-"""Who gets what: response and sharing events mapped to bilingual notices (pure).
+"""Who gets what: response and sharing events (and a drill's scenario messages)
+mapped to bilingual notices (pure).
 
 ``notices_for`` turns one response or sharing event into messages per recipient and
 channel, asking a ``Directory`` (implemented over identity's and sharing's queries by
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from muster.core.messages import Event
+from muster.drills.domain.events import MessageInjected
 from muster.notify.domain.model import Channel, mark_exercise, notification_id
 from muster.notify.domain.sharing_audience import (
     AgreementFacts,
@@ -152,6 +154,17 @@ def _holders(
 
 def _message(event: Event, directory: Directory) -> _Message | None:
     match event:
+        case MessageInjected():
+            # A scenario message of a drill (sandbox only; marked EXERCISE).
+            return _Message(
+                users=tuple(_holders(directory, event.to, DUTY_OFFICER, HEAD)),
+                departments=event.to,
+                subject_zh=event.subject_zh,
+                subject_en=event.subject_en,
+                body_zh=event.body_zh,
+                body_en=event.body_en,
+                incident_id=None,
+            )
         case response.TaskAssigned():
             return _Message(
                 users=tuple(_holders(directory, [event.lead_department], DUTY_OFFICER)),

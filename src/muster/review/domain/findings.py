@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from muster.review.domain import metrics as m
+from muster.review.domain.records import in_minutes, logged_time
 
 LATE_ACKNOWLEDGEMENT = "late_acknowledgement"
 OVERDUE_TASK = "overdue_task"
@@ -65,8 +65,6 @@ DUE_DAYS = {
 }
 """Days from the report to an improvement's due date, per finding kind."""
 
-_MINUTE = timedelta(minutes=1)
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -102,11 +100,6 @@ class ImprovementProposal:
 # --- helpers shared with improvement_areas -------------------------------------------
 
 
-def moment(text: object) -> datetime:
-    """Parse a logged ISO time (``Z`` or an offset) into an aware datetime."""
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-
-
 def by_department(samples: Iterable[m.Sample]) -> dict[str, list[m.Sample]]:
     """Group samples by department, departments in order."""
     grouped: dict[str, list[m.Sample]] = defaultdict(list)
@@ -123,6 +116,22 @@ def samples_of(samples: Sequence[m.Sample], metric: str) -> list[m.Sample]:
 def subjects_of(samples: Iterable[m.Sample]) -> tuple[str, ...]:
     """Return the distinct subjects of samples, in order."""
     return tuple(dict.fromkeys(s.subject for s in samples))
+
+
+def sampled_finding(
+    kind: str,
+    department: str,
+    counted: Sequence[m.Sample],
+    *,
+    total: int,
+    minutes: float | None,
+) -> Finding:
+    """Return a finding made of samples: ``counted`` of ``total``, with their
+    subjects and the seqs behind them."""
+    return Finding(
+        kind=kind, department=department, count=len(counted), total=total,
+        subjects=subjects_of(counted), seqs=m.seqs_of(counted), minutes=minutes,
+    )  # fmt: skip
 
 
 # --- strengths ------------------------------------------------------------------------
@@ -152,11 +161,8 @@ def _all_on_time(samples: Sequence[m.Sample]) -> list[Finding]:
             if metric == m.ACK_ON_TIME:
                 minutes = _median(samples, m.ACK_LATENCY, department)
             found.append(
-                Finding(
-                    kind=kind, department=department, count=len(own), total=len(own),
-                    subjects=subjects_of(own), seqs=m.seqs_of(own), minutes=minutes,
-                )
-            )  # fmt: skip
+                sampled_finding(kind, department, own, total=len(own), minutes=minutes)
+            )
     return found
 
 
@@ -170,12 +176,10 @@ def _fast_sharing(samples: Sequence[m.Sample]) -> list[Finding]:
             continue
         if median <= FAST_ANSWER_MINUTES:
             found.append(
-                Finding(
-                    kind=FAST_SHARING, department=department, count=len(own),
-                    total=len(own), subjects=subjects_of(own), seqs=m.seqs_of(own),
-                    minutes=median,
+                sampled_finding(
+                    FAST_SHARING, department, own, total=len(own), minutes=median
                 )
-            )  # fmt: skip
+            )
     return found
 
 
@@ -187,7 +191,7 @@ def _decisions_on_time(
     signatures: dict[str, list[int]] = defaultdict(list)
     found: list[Finding] = []
     for record in records:
-        decision_id = str(record.data.get("decision_id") or "")
+        decision_id = record.text("decision_id")
         if record.data.get("incident_id") != incident_id:
             continue
         if record.type == "response.DecisionProposed":
@@ -196,22 +200,17 @@ def _decisions_on_time(
             signatures[decision_id].append(record.seq)
         elif record.type == "response.DecisionClosed" and decision_id in proposals:
             proposal = proposals[decision_id]
-            deadline = moment(proposal.data["deadline_at"])
+            deadline = logged_time(proposal.data["deadline_at"])
             if record.occurred_at >= deadline:
                 continue
-            departments = proposal.data.get("departments")
-            invited = (
-                tuple(str(d) for d in departments)
-                if isinstance(departments, list | tuple)
-                else ()
-            )
+            invited = proposal.texts("departments")
             found.append(
                 Finding(
                     kind=DECISION_ON_TIME,
                     department=proposal.department or (invited or ("",))[0],
                     count=1, total=1, subjects=(decision_id,),
                     seqs=(proposal.seq, *signatures[decision_id], record.seq),
-                    minutes=(deadline - record.occurred_at) / _MINUTE, others=invited,
+                    minutes=in_minutes(deadline - record.occurred_at), others=invited,
                 )
             )  # fmt: skip
     return found
@@ -313,10 +312,10 @@ __all__ = [
     "Finding",
     "ImprovementProposal",
     "by_department",
-    "moment",
     "owner_of",
     "proposal_for",
     "propose",
+    "sampled_finding",
     "samples_of",
     "strengths",
     "subjects_of",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from muster.review.domain import metrics as m
 from muster.review.domain.findings import (
@@ -25,12 +25,11 @@ from muster.review.domain.findings import (
     STALE_DATA,
     Finding,
     by_department,
-    moment,
+    sampled_finding,
     samples_of,
-    subjects_of,
 )
+from muster.review.domain.records import in_minutes, logged_time
 
-_MINUTE = timedelta(minutes=1)
 _DATASET_EVENTS = ("catalog.DatasetRegistered", "catalog.DatasetUpdated")
 _ESCALATION_EVENTS = (
     "response.EscalationStepReached",
@@ -39,7 +38,7 @@ _ESCALATION_EVENTS = (
 
 
 def _late_minutes(due: datetime, done: datetime | None, end: datetime) -> float:
-    return max(((done or end) - due) / _MINUTE, 0.0)
+    return max(in_minutes((done or end) - due), 0.0)
 
 
 class _Record:
@@ -62,13 +61,13 @@ class _Record:
         opener = self.by_seq[sample.seqs[0]]
         if sample.metric == m.ACK_ON_TIME:
             done = self.closing(sample, "response.TaskAcknowledged")
-            return _late_minutes(moment(opener.data["ack_due_at"]), done, self.end)
+            return _late_minutes(logged_time(opener.data["ack_due_at"]), done, self.end)
         if sample.metric == m.TASK_ON_TIME:
             done = self.closing(sample, "response.TaskCompleted")
-            return _late_minutes(moment(opener.data["due_at"]), done, self.end)
+            return _late_minutes(logged_time(opener.data["due_at"]), done, self.end)
         if sample.metric == m.REPORT_ON_TIME:
             sent = self.closing(sample, "response.SituationReportSent")
-            due = moment(sample.subject.rsplit("@", 1)[1])
+            due = logged_time(sample.subject.rsplit("@", 1)[1])
             return _late_minutes(due, sent, self.end)
         return 0.0
 
@@ -82,9 +81,8 @@ class _Record:
                 and record.type in _DATASET_EVENTS
                 and record.data.get("code") == sample.subject
             ):
-                value = record.data.get("update_interval_minutes")
-                interval = int(value) if isinstance(value, int | float) else 0
-        gap = (delivery.occurred_at - previous.occurred_at) / _MINUTE
+                interval = record.number("update_interval_minutes")
+        gap = in_minutes(delivery.occurred_at - previous.occurred_at)
         return max(gap - interval, 0.0)
 
 
@@ -110,12 +108,8 @@ def _late_findings(samples: Sequence[m.Sample], look: _Record) -> list[Finding]:
             else:
                 worst = max(look.lateness(s) for s in late)
             findings.append(
-                Finding(
-                    kind=kind, department=department, count=len(late),
-                    total=len(own), subjects=subjects_of(late), seqs=m.seqs_of(late),
-                    minutes=worst,
-                )
-            )  # fmt: skip
+                sampled_finding(kind, department, late, total=len(own), minutes=worst)
+            )
     return findings
 
 
@@ -126,10 +120,10 @@ def _escalations(records: Sequence[m.LogRecord], incident_id: str) -> list[Findi
             record.type in _ESCALATION_EVENTS
             and record.data.get("incident_id") == incident_id
         ):
-            steps[str(record.data.get("department") or "")].append(record)
+            steps[record.text("department")].append(record)
     findings = []
     for department, own in sorted(steps.items()):
-        tasks = tuple(dict.fromkeys(str(r.data.get("task_id") or "") for r in own))
+        tasks = tuple(dict.fromkeys(r.text("task_id") for r in own))
         notified = tuple(
             dict.fromkeys(
                 str(r.data["notify_department"])
@@ -191,8 +185,8 @@ def _refusals(records: Sequence[m.LogRecord], incident_id: str) -> list[_Refusal
         ):
             denied.append(
                 _Refusal(
-                    record.seq, record.occurred_at, str(data.get("department") or ""),
-                    str(data.get("provider") or ""), str(data.get("dataset") or ""),
+                    record.seq, record.occurred_at, record.text("department"),
+                    record.text("provider"), record.text("dataset"),
                 )
             )  # fmt: skip
     return [*requests.values(), *denied]

@@ -67,7 +67,7 @@ def incident_scope(
             record.type in _INCIDENT_DATASET_EVENTS
             and record.data.get("incident_id") == incident_id
         ):
-            datasets[str(record.data.get("dataset") or "")] = None
+            datasets[record.text("dataset")] = None
     requests: dict[str, None] = {}
     for record in records:
         if (
@@ -76,7 +76,7 @@ def incident_scope(
             and record.data.get("consumer") in departments
         ):
             requests[str(record.data.get("request_id"))] = None
-            datasets[str(record.data.get("dataset") or "")] = None
+            datasets[record.text("dataset")] = None
     datasets.pop("", None)
     return IncidentScope(
         incident_id=incident_id,

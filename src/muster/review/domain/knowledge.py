@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from muster.review.domain.knowledge_items import (
-    REVIEW_ROLES,
     AccessRequest,
     AssessmentInvitation,
     DataAccess,
@@ -30,10 +29,8 @@ from muster.review.domain.knowledge_items import (
     Notice,
     ReportReceived,
     TaskKnown,
-    may_see_knowledge,
-    require_may_see,
 )
-from muster.review.domain.metrics import LogRecord
+from muster.review.domain.records import LogRecord
 
 # Wire names of the events read here (the parts' event modules declare them).
 DEPARTMENT_REGISTERED = "identity.DepartmentRegistered"
@@ -69,34 +66,6 @@ REASSIGNED_AWAY = "reassigned"
 """A task's status for a department after it was moved to another one."""
 
 
-def _text(record: LogRecord, key: str) -> str:
-    return str(record.data.get(key) or "")
-
-
-def _optional(record: LogRecord, key: str) -> str | None:
-    value = record.data.get(key)
-    return str(value) if value is not None and value != "" else None
-
-
-def _strings(record: LogRecord, key: str) -> tuple[str, ...]:
-    value = record.data.get(key)
-    if isinstance(value, list | tuple):
-        return tuple(str(item) for item in value)
-    return ()
-
-
-def _pairs(record: LogRecord, key: str) -> tuple[tuple[str, str], ...]:
-    value = record.data.get(key)
-    if not isinstance(value, Mapping):
-        return ()
-    return tuple(sorted((str(name), str(item)) for name, item in value.items()))
-
-
-def _number(record: LogRecord, key: str) -> int:
-    value = record.data.get(key)
-    return int(value) if isinstance(value, int | float) else 0
-
-
 @dataclass(slots=True)
 class _Fold:
     """The running state of the fold: who belongs where, and the items so far."""
@@ -125,72 +94,72 @@ class _Fold:
 
 def _identity(fold: _Fold, record: LogRecord) -> None:
     if record.type in (DEPARTMENT_REGISTERED, DEPARTMENT_UPDATED):
-        if _text(record, "code") == fold.department:
+        if record.text("code") == fold.department:
             for key in ("code", "name_zh", "name_en"):
-                if _text(record, key):
-                    fold.names.add(_text(record, key).strip().casefold())
-    elif _text(record, "department_code") == fold.department:  # a user registered
-        fold.users.add(_text(record, "user_id"))
+                if record.text(key):
+                    fold.names.add(record.text(key).strip().casefold())
+    elif record.text("department_code") == fold.department:  # a user registered
+        fold.users.add(record.text("user_id"))
 
 
 def _sharing(fold: _Fold, record: LogRecord) -> None:
     if record.type == ACCESS_DECIDED:
-        incident_id = _optional(record, "incident_id")
-        if _text(record, "department") != fold.department or not fold.concerns(
+        incident_id = record.optional("incident_id")
+        if record.text("department") != fold.department or not fold.concerns(
             incident_id
         ):
             return
         fold.data_access.append(
             DataAccess(
                 seq=record.seq, at=record.occurred_at,
-                user_id=_text(record, "user_id"), dataset=_text(record, "dataset"),
-                provider=_text(record, "provider"),
-                decision=_text(record, "decision"),
-                purpose=_optional(record, "purpose"), incident_id=incident_id,
-                masks=_pairs(record, "masks"), records=_number(record, "records"),
-                aggregated=_number(record, "aggregated"),
-                channel=_text(record, "channel"), reason=_text(record, "reason"),
+                user_id=record.text("user_id"), dataset=record.text("dataset"),
+                provider=record.text("provider"),
+                decision=record.text("decision"),
+                purpose=record.optional("purpose"), incident_id=incident_id,
+                masks=record.pairs("masks"), records=record.number("records"),
+                aggregated=record.number("aggregated"),
+                channel=record.text("channel"), reason=record.text("reason"),
             )
         )  # fmt: skip
     elif record.type == ACCESS_REQUESTED:
         # A request belongs to no incident: listed only without an incident filter.
-        if _text(record, "consumer") != fold.department or fold.incident_id:
+        if record.text("consumer") != fold.department or fold.incident_id:
             return
-        request_id = _text(record, "request_id")
+        request_id = record.text("request_id")
         fold.requests[request_id] = AccessRequest(
             seq=record.seq, at=record.occurred_at, request_id=request_id,
-            dataset=_text(record, "dataset"), provider=_text(record, "provider"),
-            fields=_strings(record, "fields"), purposes=_strings(record, "purposes"),
+            dataset=record.text("dataset"), provider=record.text("provider"),
+            fields=record.texts("fields"), purposes=record.texts("purposes"),
             seqs=(record.seq,),
         )  # fmt: skip
     elif record.type == ACCESS_REQUEST_DECIDED:
-        found = fold.requests.get(_text(record, "request_id"))
+        found = fold.requests.get(record.text("request_id"))
         if found is not None:
             fold.requests[found.request_id] = replace(
                 found,
                 state="approved" if record.data.get("approved") else "denied",
-                answer_reason=_text(record, "reason"),
+                answer_reason=record.text("reason"),
                 seqs=(*found.seqs, record.seq),
             )
 
 
 def _notify(fold: _Fold, record: LogRecord) -> None:
     if record.type == NOTIFICATION_QUEUED:
-        incident_id = _optional(record, "incident_id")
-        recipient = _text(record, "recipient")
+        incident_id = record.optional("incident_id")
+        recipient = record.text("recipient")
         if not fold.is_ours(recipient) or not fold.concerns(incident_id):
             return
-        notification_id = _text(record, "notification_id")
+        notification_id = record.text("notification_id")
         fold.notices[notification_id] = Notice(
             seq=record.seq, at=record.occurred_at, notification_id=notification_id,
-            recipient=recipient, channel=_text(record, "channel"),
-            subject_zh=_text(record, "subject_zh"),
-            subject_en=_text(record, "subject_en"), link=_text(record, "link"),
-            incident_id=incident_id, cause_type=_text(record, "cause_type"),
+            recipient=recipient, channel=record.text("channel"),
+            subject_zh=record.text("subject_zh"),
+            subject_en=record.text("subject_en"), link=record.text("link"),
+            incident_id=incident_id, cause_type=record.text("cause_type"),
             seqs=(record.seq,),
         )  # fmt: skip
         return
-    found = fold.notices.get(_text(record, "notification_id"))
+    found = fold.notices.get(record.text("notification_id"))
     if found is None:
         return
     if record.type == NOTIFICATION_READ:
@@ -205,20 +174,20 @@ def _notify(fold: _Fold, record: LogRecord) -> None:
 
 
 def _tasks(fold: _Fold, record: LogRecord) -> None:
-    task_id = _text(record, "task_id")
+    task_id = record.text("task_id")
     if record.type == TASK_ASSIGNED:
-        lead = _text(record, "lead_department")
-        supporting = _strings(record, "supporting_departments")
-        incident_id = _text(record, "incident_id")
+        lead = record.text("lead_department")
+        supporting = record.texts("supporting_departments")
+        incident_id = record.text("incident_id")
         if fold.department not in (lead, *supporting) or not fold.concerns(incident_id):
             return
         fold.tasks[task_id] = TaskKnown(
             seq=record.seq, at=record.occurred_at, task_id=task_id,
-            incident_id=incident_id, title_zh=_text(record, "title_zh"),
-            title_en=_text(record, "title_en"),
+            incident_id=incident_id, title_zh=record.text("title_zh"),
+            title_en=record.text("title_en"),
             role="lead" if lead == fold.department else "supporting",
-            status="assigned", due_at=_text(record, "due_at"),
-            ack_due_at=_text(record, "ack_due_at"), seqs=(record.seq,),
+            status="assigned", due_at=record.text("due_at"),
+            ack_due_at=record.text("ack_due_at"), seqs=(record.seq,),
         )  # fmt: skip
         return
     found = fold.tasks.get(task_id)
@@ -235,22 +204,22 @@ def _tasks(fold: _Fold, record: LogRecord) -> None:
 
 
 def _reassigned(fold: _Fold, record: LogRecord, found: TaskKnown | None) -> None:
-    task_id = _text(record, "task_id")
-    if _text(record, "to_department") == fold.department and found is not None:
+    task_id = record.text("task_id")
+    if record.text("to_department") == fold.department and found is not None:
         fold.tasks[task_id] = replace(
             found,
             role="lead",
             status="assigned",
-            ack_due_at=_text(record, "ack_due_at"),
+            ack_due_at=record.text("ack_due_at"),
             seqs=(*found.seqs, record.seq),
         )
-    elif _text(record, "to_department") == fold.department:
+    elif record.text("to_department") == fold.department:
         # Moved here from another department: known from this event on.
         fold.tasks[task_id] = TaskKnown(
             seq=record.seq, at=record.occurred_at, task_id=task_id,
-            incident_id=_text(record, "incident_id"), title_zh="", title_en="",
+            incident_id=record.text("incident_id"), title_zh="", title_en="",
             role="lead", status="assigned", due_at="",
-            ack_due_at=_text(record, "ack_due_at"), seqs=(record.seq,),
+            ack_due_at=record.text("ack_due_at"), seqs=(record.seq,),
         )  # fmt: skip
     elif found is not None and found.role == "lead":
         fold.tasks[task_id] = replace(
@@ -259,70 +228,70 @@ def _reassigned(fold: _Fold, record: LogRecord, found: TaskKnown | None) -> None
 
 
 def _response(fold: _Fold, record: LogRecord) -> None:
-    incident_id = _text(record, "incident_id")
+    incident_id = record.text("incident_id")
     if record.type == REPORT_SENT:
-        if fold.is_ours(_text(record, "recipient")) and fold.concerns(incident_id):
+        if fold.is_ours(record.text("recipient")) and fold.concerns(incident_id):
             fold.reports.append(
                 ReportReceived(
                     seq=record.seq, at=record.occurred_at,
-                    report_id=_text(record, "report_id"), incident_id=incident_id,
-                    obligation=_optional(record, "obligation"),
-                    sender=_text(record, "department"),
-                    recipient=_text(record, "recipient"),
-                    content=_pairs(record, "content"),
+                    report_id=record.text("report_id"), incident_id=incident_id,
+                    obligation=record.optional("obligation"),
+                    sender=record.text("department"),
+                    recipient=record.text("recipient"),
+                    content=record.pairs("content"),
                 )
             )  # fmt: skip
     elif record.type == DECISION_PROPOSED:
-        if fold.department in _strings(record, "departments") and fold.concerns(
+        if fold.department in record.texts("departments") and fold.concerns(
             incident_id
         ):
-            decision_id = _text(record, "decision_id")
+            decision_id = record.text("decision_id")
             fold.decisions[decision_id] = DecisionInvitation(
                 seq=record.seq, at=record.occurred_at, decision_id=decision_id,
-                incident_id=incident_id, title=_text(record, "title"),
-                deadline_at=_text(record, "deadline_at"), seqs=(record.seq,),
+                incident_id=incident_id, title=record.text("title"),
+                deadline_at=record.text("deadline_at"), seqs=(record.seq,),
             )  # fmt: skip
     elif record.type in (DECISION_SIGNED, DECISION_CLOSED):
         _decision_changed(fold, record)
     elif record.type == ESCALATION_STEP:
-        named = _text(record, "notify_department") == fold.department or any(
-            user in fold.users for user in _strings(record, "recipients")
+        named = record.text("notify_department") == fold.department or any(
+            user in fold.users for user in record.texts("recipients")
         )
         if named and fold.concerns(incident_id):
             fold.escalations.append(
                 Escalation(
                     seq=record.seq, at=record.occurred_at,
-                    task_id=_text(record, "task_id"), incident_id=incident_id,
-                    task_department=_text(record, "department"),
-                    round=_number(record, "round"), step=_number(record, "step"),
-                    notify_role=_text(record, "notify_role"),
+                    task_id=record.text("task_id"), incident_id=incident_id,
+                    task_department=record.text("department"),
+                    round=record.number("round"), step=record.number("step"),
+                    notify_role=record.text("notify_role"),
                 )
             )  # fmt: skip
 
 
 def _decision_changed(fold: _Fold, record: LogRecord) -> None:
-    found = fold.decisions.get(_text(record, "decision_id"))
+    found = fold.decisions.get(record.text("decision_id"))
     if found is None:
         return
     if record.type == DECISION_SIGNED:
-        if _text(record, "department") != fold.department:
+        if record.text("department") != fold.department:
             return
-        changed = replace(found, position=_text(record, "position"))
+        changed = replace(found, position=record.text("position"))
     else:
-        changed = replace(found, outcome=_text(record, "outcome"))
+        changed = replace(found, outcome=record.text("outcome"))
     fold.decisions[found.decision_id] = replace(changed, seqs=(*found.seqs, record.seq))
 
 
 def _situation(fold: _Fold, record: LogRecord) -> None:
-    assessment_id = _text(record, "assessment_id")
+    assessment_id = record.text("assessment_id")
     if record.type == ASSESSMENT_OPENED:
-        incident_id = _text(record, "incident_id")
-        if fold.department in _strings(record, "departments") and fold.concerns(
+        incident_id = record.text("incident_id")
+        if fold.department in record.texts("departments") and fold.concerns(
             incident_id
         ):
             fold.assessments[assessment_id] = AssessmentInvitation(
                 seq=record.seq, at=record.occurred_at, assessment_id=assessment_id,
-                incident_id=incident_id, topic=_text(record, "topic"),
+                incident_id=incident_id, topic=record.text("topic"),
                 seqs=(record.seq,),
             )  # fmt: skip
         return
@@ -330,11 +299,11 @@ def _situation(fold: _Fold, record: LogRecord) -> None:
     if found is None:
         return
     if record.type == VIEW_SUBMITTED:
-        if _text(record, "department") != fold.department:
+        if record.text("department") != fold.department:
             return
-        changed = replace(found, view_level=_text(record, "level"))
+        changed = replace(found, view_level=record.text("level"))
     else:
-        changed = replace(found, conclusion=_text(record, "conclusion"))
+        changed = replace(found, conclusion=record.text("conclusion"))
     fold.assessments[assessment_id] = replace(changed, seqs=(*found.seqs, record.seq))
 
 
@@ -395,18 +364,4 @@ def fold_knowledge(
     )
 
 
-__all__ = [
-    "REVIEW_ROLES",
-    "AccessRequest",
-    "AssessmentInvitation",
-    "DataAccess",
-    "DecisionInvitation",
-    "Escalation",
-    "Knowledge",
-    "Notice",
-    "ReportReceived",
-    "TaskKnown",
-    "fold_knowledge",
-    "may_see_knowledge",
-    "require_may_see",
-]
+__all__ = ["REASSIGNED_AWAY", "TASK_STATUS_BY_EVENT", "fold_knowledge"]

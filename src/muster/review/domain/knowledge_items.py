@@ -1,8 +1,9 @@
 """The items of a department's knowledge at a moment, and who may see them (pure).
 
-Imported by ``muster.review.domain.knowledge`` (which folds the log into them) and,
-through it, by the review queries, CLI and pages. Times are aware UTC datetimes; the
-deadlines copied from events stay ISO-8601 strings as logged.
+Imported by ``muster.review.domain.knowledge`` (which folds the log into them), by
+``muster.review.knowledge`` (the report) and by the knowledge pages (who may see it).
+Times are aware UTC datetimes; the deadlines copied from events stay ISO-8601 strings
+as logged.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Pure rules of the training part: courses, records, tiers, expiry and readiness."""
