@@ -12,14 +12,18 @@ from muster.core.clock import isoformat_utc
 from muster.core.errors import PermissionDenied, ValidationFailed
 from muster.core.messages import Command
 from muster.core.uow import UnitOfWork
+from muster.drills.clock import ScaledClock
 from muster.drills.domain.commands import (
+    CLOCK_ACTIONS,
     CompleteDrill,
+    ControlDrillClock,
     InjectMessage,
     RecordDrillEvaluation,
     StartDrill,
 )
 from muster.drills.domain.errors import DrillStateConflict
 from muster.drills.domain.events import (
+    DrillClockChanged,
     DrillCompleted,
     DrillEvaluated,
     DrillStarted,
@@ -116,7 +120,42 @@ def handle_record_evaluation(command: RecordDrillEvaluation, uow: UnitOfWork) ->
     return command.drill_id
 
 
+def handle_control_clock(command: ControlDrillClock, uow: UnitOfWork) -> str:
+    """Pause or resume a served drill's scenario time; return whether it is paused.
+
+    Only in a drill's sandbox whose clock scales real time (``muster drill run
+    --serve``, the demo); a commander or an admin decides, and the change is logged.
+    """
+    drill_id = (uow.context.default_metadata or {}).get("drill_id")
+    clock = uow.clock
+    if not drill_id or not isinstance(clock, ScaledClock):
+        raise ValidationFailed(
+            "only a served drill's scenario time can be paused", field="action"
+        )
+    if command.action not in CLOCK_ACTIONS:
+        raise ValidationFailed("the action is pause or resume", field="action")
+    with uow:
+        if not uow.actor.has_role("commander", "admin", "system"):
+            raise PermissionDenied(
+                "pausing a drill needs the commander or admin role",
+                action="control drill clock",
+            )
+        stream = f"drill-{drill_id}-clock"
+        event = DrillClockChanged(
+            drill_id=str(drill_id), action=command.action,
+            scenario_time=isoformat_utc(clock.now()), reason=command.reason,
+        )  # fmt: skip
+        uow.append(stream, [event], expected_version=uow.stream_version(stream))
+        uow.commit()
+    if command.action == "pause":
+        clock.pause()
+    else:
+        clock.resume()
+    return "paused" if clock.is_paused else "running"
+
+
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    ControlDrillClock: handle_control_clock,
     StartDrill: handle_start_drill,
     CompleteDrill: handle_complete_drill,
     InjectMessage: handle_inject_message,

@@ -27,6 +27,7 @@ from muster.core.clock import isoformat_utc
 from muster.core.db import WRITE_OPTION
 from muster.core.uow import write_checkpoint
 from muster.drills import api as drills_api
+from muster.drills import control_pages as drills_control_pages
 from muster.drills import pages as drills_pages
 from muster.identity import api as identity_api
 from muster.identity import pages as identity_pages
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         training_api.router,
         training_pages.router,
         drills_api.router,
+        drills_control_pages.router,  # before /drills/{drill_id}
         drills_pages.router,
         feed.router,
         operations,

@@ -64,4 +64,21 @@ class RecordDrillEvaluation(Command):
     results: tuple[dict[str, JsonValue], ...]
 
 
-__all__ = ["CompleteDrill", "InjectMessage", "RecordDrillEvaluation", "StartDrill"]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ControlDrillClock(Command):
+    """Exercise control pauses or resumes a served drill's scenario time."""
+
+    action: str  # "pause" or "resume"
+    reason: str = ""
+
+
+CLOCK_ACTIONS = ("pause", "resume")
+
+__all__ = [
+    "CLOCK_ACTIONS",
+    "CompleteDrill",
+    "ControlDrillClock",
+    "InjectMessage",
+    "RecordDrillEvaluation",
+    "StartDrill",
+]

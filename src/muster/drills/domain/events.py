@@ -75,6 +75,17 @@ class DrillCompleted(Event):
     ended_early: bool = False
 
 
+@event_type("drills.DrillClockChanged", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DrillClockChanged(Event):
+    """Exercise control paused or resumed scenario time (sandbox only)."""
+
+    drill_id: str
+    action: str  # "pause" or "resume"
+    scenario_time: str
+    reason: str = ""
+
+
 @event_type("drills.MessageInjected", version=1)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MessageInjected(Event):
@@ -90,4 +101,10 @@ class MessageInjected(Event):
     body_en: str
 
 
-__all__ = ["DrillCompleted", "DrillEvaluated", "DrillStarted", "MessageInjected"]
+__all__ = [
+    "DrillClockChanged",
+    "DrillCompleted",
+    "DrillEvaluated",
+    "DrillStarted",
+    "MessageInjected",
+]
