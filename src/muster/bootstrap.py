@@ -39,6 +39,8 @@ from muster.ingest.quality import ConsistencyRule
 from muster.notify import handlers as notify_handlers
 from muster.notify.channels import Channels, SmtpSettings, make_channels
 from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
+from muster.resources.handlers import COMMAND_HANDLERS as RESOURCE_HANDLERS
+from muster.resources.projections import PROJECTIONS as RESOURCE_PROJECTIONS
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
 from muster.review.handlers import COMMAND_HANDLERS as REVIEW_HANDLERS
@@ -70,6 +72,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     REVIEW_SETTINGS_PROJECTIONS,
     REVIEW_PROJECTIONS,
     TRAINING_PROJECTIONS,
+    RESOURCE_PROJECTIONS,
 )
 
 
@@ -151,6 +154,7 @@ def bootstrap(
         **REVIEW_HANDLERS,
         **training_handlers.command_handlers(timezone=settings.zone),
         **DRILL_HANDLERS,
+        **RESOURCE_HANDLERS,
     }
 
     def dispatch(command: Command, uow: UnitOfWork) -> object:

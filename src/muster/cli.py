@@ -38,6 +38,7 @@ from muster.ingest.cli import ingest_app, quality, quarantine_app
 from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
+from muster.resources.cli import resources_app
 from muster.response.cli import plan_app
 from muster.review.bulletin_cli import bulletin
 from muster.review.improvement_cli import improvement_app
@@ -122,6 +123,7 @@ app.add_typer(access_app, name="access")
 app.add_typer(improvement_app, name="improvement")
 app.add_typer(report_app, name="report")
 app.add_typer(training_app, name="training")
+app.add_typer(resources_app, name="resources")
 app.add_typer(drill_app, name="drill")
 app.command("quality")(quality)
 app.command("init")(init)

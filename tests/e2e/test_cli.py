@@ -152,8 +152,11 @@ class TestLoad:
             "scorecard": {"created": 1, "updated": 0, "unchanged": 0},
             "courses": {"created": 4, "updated": 0, "unchanged": 0},
             "training": {"created": 18, "updated": 0, "unchanged": 0},
+            "resource_types": {"created": 32, "updated": 0, "unchanged": 0},
+            "resources": {"created": 88, "updated": 0, "unchanged": 0},
         }
         assert json.loads(second.stdout)["departments"]["unchanged"] == 13
+        assert json.loads(second.stdout)["resources"]["unchanged"] == 88
         assert json.loads(second.stdout)["users"]["unchanged"] == 23
         assert json.loads(second.stdout)["plans"]["unchanged"] == 4
         assert json.loads(second.stdout)["triggers"]["unchanged"] == 1
@@ -564,6 +567,7 @@ class TestErrorEdge:
             ["improvement", "list"], ["improvement", "complete"],
             ["training"], ["training", "record"], ["readiness"],
             ["drill"], ["drill", "check"], ["drill", "run"],
+            ["resources"], ["resources", "list"], ["resources", "status"],
         ],
     )  # fmt: skip
     def test_every_verb_has_help(self, run: Run, verb: list[str]) -> None:

@@ -37,6 +37,11 @@ from muster.identity.read_models import credentials
 from muster.ingest.domain.commands import EvaluateQuality, IngestFile
 from muster.notify.domain.commands import DeliverDueNotifications, SetWebhook
 from muster.pack import read_pack
+from muster.resources.domain.commands import (
+    ChangeResourceStatus,
+    RegisterResource,
+    RegisterResourceType,
+)
 from muster.response import queries as response_queries
 from muster.response.domain.commands import (
     ActOnTask,
@@ -322,6 +327,32 @@ def _training(muster: Muster) -> None:
         )  # fmt: skip
 
 
+def _resources(muster: Muster, fire_duty: Actor) -> None:
+    """Register a type (then update it), a FIRE team (then describe it anew) and
+    move it through statuses: every resources projection."""
+    for name_en in ("Rescue team", "Rescue team (urban)"):
+        muster.bus.handle(
+            RegisterResourceType(code="RESCUE_TEAM", name_zh="救援队", name_en=name_en,
+                                 kind="team", unit="team", measure="persons",
+                                 tiers=("I", "II")),
+            SYSTEM_ACTOR,
+        )  # fmt: skip
+    for capability in (30.0, 36.0):
+        muster.bus.handle(
+            RegisterResource(resource_id="FIRE-RT-1", department="FIRE",
+                             type_code="RESCUE_TEAM", name="特勤救援队", quantity=1,
+                             capability=capability, tier="I", latitude=28.2,
+                             longitude=112.9, ready_minutes=5),
+            SYSTEM_ACTOR,
+        )  # fmt: skip
+    for status, reason in (("assigned", ""), ("en_route", ""), ("released", ""),
+                           ("out_of_service", "engine fault")):  # fmt: skip
+        muster.bus.handle(
+            ChangeResourceStatus(resource_id="FIRE-RT-1", status=status, reason=reason),
+            fire_duty,
+        )
+
+
 PEOPLE = (
     DatasetField(name="rid", type="string", required=True),
     DatasetField(name="name", type="string", sensitivity="personal"),
@@ -483,6 +514,7 @@ class Workload:
         _sharing(muster, world)
         _assessment(muster, bob)
         _training(muster)
+        _resources(muster, bob)
         later = [{"station_id": "H1", "value": 0.1, "observed_at": "2026-07-01T08:05Z"}]
         muster.bus.handle_batch(  # in a batch: left queued for the trigger tick
             [

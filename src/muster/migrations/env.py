@@ -11,6 +11,7 @@ from muster.core.eventlog import tables as _log  # noqa: F401
 from muster.identity import read_models as _identity  # noqa: F401  (registers tables)
 from muster.ingest import read_models as _ingest  # noqa: F401
 from muster.notify import read_models as _notify  # noqa: F401
+from muster.resources import read_models as _resources  # noqa: F401
 from muster.response import read_models as _response  # noqa: F401
 from muster.review import read_models as _review  # noqa: F401
 from muster.sharing import read_models as _sharing  # noqa: F401

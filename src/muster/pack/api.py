@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/pack-schemas", tags=["deployment packs"])
 
 SCHEMAS = (
     "region", "departments", "users", "datasets", "escalation", "plans", "sharing",
-    "triggers", "cascades", "scorecard", "scenario", "training",
+    "triggers", "cascades", "scorecard", "scenario", "training", "resources",
 )  # fmt: skip
 
 

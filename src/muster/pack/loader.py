@@ -1,6 +1,6 @@
 """Load a checked pack into the log: departments, users, datasets, escalation chains,
 plans, then sharing agreements, trigger rules, the cascade model, the scorecard
-weights, training courses and training records; all or nothing.
+weights, training courses and records, resource types and resources; all or nothing.
 
 Every command of a load runs in one shared transaction, so a failure part-way leaves
 the log and the read models exactly as they were. Imported by the CLI and tests.
@@ -40,9 +40,13 @@ from muster.pack.model import (
     TrainingRecordSpec,
     UserSpec,
 )
+from muster.pack.resources import load_problems as resource_problems
+from muster.pack.resources import resource_command, type_command
 from muster.pack.training import record_problems
 from muster.pack.validation import DATASETS, SHARING, USERS
 from muster.pack.yaml_lines import YamlRefusedError, line_of, line_of_key, load_yaml
+from muster.resources import queries as resource_queries
+from muster.resources.domain.commands import RegisterResource, RegisterResourceType
 from muster.response.domain.commands import RegisterPlan, SetEscalationChain
 from muster.review.domain.settings import SetScorecardWeights
 from muster.sharing.domain.agreements import DatasetFacts, FieldFacts, parse_agreement
@@ -107,6 +111,8 @@ class LoadSummary:
     scorecard: KindCounts = field(default_factory=KindCounts)
     courses: KindCounts = field(default_factory=KindCounts)
     training: KindCounts = field(default_factory=KindCounts)
+    resource_types: KindCounts = field(default_factory=KindCounts)
+    resources: KindCounts = field(default_factory=KindCounts)
 
     def kinds(self) -> dict[str, KindCounts]:
         """Return the counts of each kind, by name, in loading order."""
@@ -122,6 +128,8 @@ class LoadSummary:
             "scorecard": self.scorecard,
             "courses": self.courses,
             "training": self.training,
+            "resource_types": self.resource_types,
+            "resources": self.resources,
         }
 
     @property
@@ -151,6 +159,7 @@ def load_pack(
     with muster.engine.connect() as conn:
         existing = {user.username for user in queries.list_users(conn)}
         courses = {course.code for course in training_queries.list_courses(conn)}
+        types = {item.code: item for item in resource_queries.list_types(conn)}
     new_users = [user for user in pack.users if user.username not in existing]
     today = training_queries.local_today(
         muster.bus.context.clock.now(), ZoneInfo(pack.region.timezone)
@@ -160,6 +169,7 @@ def load_pack(
         *dataset_problems(pack),
         *agreement_problems(pack),
         *record_problems(pack, users=existing, courses=courses, today=today),
+        *resource_problems(pack, loaded=types),
     ]
     if problems:
         raise PackInvalid(problems)
@@ -197,6 +207,8 @@ def load_pack(
         ),
         (summary.courses, [_course_command(course) for course in pack.courses]),
         (summary.training, [_training_command(record) for record in pack.training]),
+        (summary.resource_types, [type_command(t) for t in pack.resource_types]),
+        (summary.resources, [resource_command(r) for r in pack.resources]),
     ]
     commands = [command for _, batch in batches for command in batch]
     outcomes = iter(run_in_one_transaction(muster.bus, commands, progress=progress))
@@ -458,6 +470,10 @@ def _describe(command: Command, result: object) -> str:
         return f"course {command.code}: {result}"
     if isinstance(command, RecordTraining):
         return f"training {command.username} {command.course}: {result}"
+    if isinstance(command, RegisterResourceType):
+        return f"resource type {command.code}: {result}"
+    if isinstance(command, RegisterResource):
+        return f"resource {command.resource_id}: {result}"
     return f"{type(command).__name__}: done"
 
 

@@ -176,6 +176,39 @@ class TrainingRecordSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceTypeSpec:
+    """One type of the resource typing catalog from resources.yaml."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    unit: str
+    measure: str | None = None
+    tiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """One department's resource from resources.yaml (capability per unit)."""
+
+    id: str
+    department: str
+    type: str
+    name: str
+    quantity: int
+    lat: float
+    lon: float
+    location_name: str = ""
+    capability: float | None = None
+    tier: str | None = None
+    status: str = "available"
+    status_reason: str = ""
+    ready_minutes: int = 0
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     """A deployment pack that passed every check.
 
@@ -195,6 +228,9 @@ class Pack:
     measures left out keep their defaults), or None. ``courses`` and ``training``
     are the courses and records of training.yaml as checked by
     ``muster.pack.training`` (``RegisterCourse``, ``RecordTraining``).
+    ``resource_types`` and ``resources`` are the catalog and the resources of
+    resources.yaml as checked by ``muster.pack.resources``
+    (``RegisterResourceType``, ``RegisterResource``).
     """
 
     root: Path
@@ -210,6 +246,8 @@ class Pack:
     scorecard: dict[str, int] | None = None
     courses: tuple[CourseSpec, ...] = ()
     training: tuple[TrainingRecordSpec, ...] = ()
+    resource_types: tuple[ResourceTypeSpec, ...] = ()
+    resources: tuple[ResourceSpec, ...] = ()
 
     def department(self, code: str) -> DepartmentSpec | None:
         """Return the department with this code, or None."""

@@ -45,6 +45,12 @@ from muster.pack.plans import (
     read_escalation,
     read_plans,
 )
+from muster.pack.resources import (
+    RESOURCES,
+    resources_of,
+    resources_problems,
+    types_of,
+)
 from muster.pack.scorecard import SCORECARD, scorecard_problems, weights_of
 from muster.pack.training import (
     TRAINING,
@@ -64,7 +70,7 @@ DATASETS = "datasets.yaml"
 SHARING = "sharing.yaml"
 TRIGGERS = "triggers.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES, SCORECARD)
+OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES, SCORECARD, RESOURCES)
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -123,6 +129,11 @@ def check_pack(path: Path) -> PackCheck:
         problems.extend(scorecard_problems(documents[SCORECARD]))
     if training is not None:
         problems.extend(training_problems(training))
+    if RESOURCES in documents:
+        departments = _codes(root, documents, name=DEPARTMENTS, key="departments")
+        problems.extend(
+            resources_problems(documents[RESOURCES], departments=departments)
+        )
     problems.extend(
         _plan_and_chain_problems(root, documents, escalation=escalation, plans=plans)
     )
@@ -137,6 +148,12 @@ def check_pack(path: Path) -> PackCheck:
         courses=courses_of(training) if training is not None else (),
         training=records_of(training) if training is not None else (),
     )
+    if RESOURCES in documents:
+        pack = dataclasses.replace(
+            pack,
+            resource_types=types_of(documents[RESOURCES]),
+            resources=resources_of(documents[RESOURCES]),
+        )
     return PackCheck([], pack, len(plans))
 
 

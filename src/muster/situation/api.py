@@ -4,15 +4,17 @@
 ``incidents`` (open), ``triggers`` (active firings, why), ``observations`` (the latest
 reading per station and metric of each observations dataset, with a ``status`` from the
 trigger rules), ``cap_areas`` (alerts in force), ``exposed_assets`` (what the cascade
-engine finds exposed by each incident shown, for department roles only) and ``tasks``
-(open, placed at their incident).
+engine finds exposed by each incident shown, for department roles only), ``tasks``
+(open, placed at their incident) and ``resources`` (every department's resources with
+their status, from ``muster.resources.geojson``).
 
 The time slider. Without ``at`` (or with ``at`` not before the clock) the layers show
 *now*, from the read models. With ``at`` in the past they show the picture as of that
 moment, rebuilt from the event log: ``map_queries.fold_log`` replays the incident,
 task and trigger events recorded up to ``at`` (one bounded query on the events table;
-no read model is touched). CAP areas are the stored alerts received by ``at``, not
-superseded by then and not expired at ``at``. Observations are the newest readings
+no read model is touched), and resources likewise (``muster.resources.history``).
+CAP areas are the stored alerts received by ``at``, not superseded by then and not
+expired at ``at``. Observations are the newest readings
 the sharing read returns (``MAX_LIMIT`` rows a dataset) observed by ``at``: a moment
 far back in a busy dataset may show none. ``span`` gives the slider's ends: the log's
 first event and now.
@@ -39,6 +41,7 @@ from muster.catalog import queries as catalog
 from muster.core.clock import isoformat_utc, parse_utc
 from muster.core.errors import ValidationFailed
 from muster.core.messages import Actor
+from muster.resources.geojson import map_features as resource_features
 from muster.response.domain.event_types import event_type
 from muster.response.pages import LEVEL_LABELS, STATUS_LABELS, TASK_STATUS_LABELS
 from muster.sharing.domain.commands import ReadShared
@@ -55,6 +58,9 @@ LIVE_EVENT_TYPES = (
     *mq.FOLDED_TYPES,
     "ingest.CapAlertReceived",
     "ingest.ObservationsIngested",
+    "resources.ResourceRegistered",
+    "resources.ResourceUpdated",
+    "resources.ResourceStatusChanged",
 )
 """The feed's event types after which an open map fetches its layers again."""
 LIVE_READ_LIMIT = 5000
@@ -283,6 +289,9 @@ def map_layers(
             else []
         )
         start = mq.log_start(conn)
+        resources = resource_features(
+            conn, language=language, at=None if past is None else isoformat_utc(past)
+        )
         datasets = [
             view.code
             for view in catalog.list_datasets(conn)
@@ -303,6 +312,7 @@ def map_layers(
             "cap_areas": _collection(cap_features(areas)),
             "exposed_assets": _collection(assets),
             "tasks": _collection(task_features(picture, language)),
+            "resources": _collection(resources),
         },
     }
 

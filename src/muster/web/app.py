@@ -38,6 +38,8 @@ from muster.notify import api as notify_api
 from muster.notify import pages as notify_pages
 from muster.notify.tasks import NotifyTasks
 from muster.pack import api as pack_api
+from muster.resources import api as resources_api
+from muster.resources import pages as resources_pages
 from muster.response import api as response_api
 from muster.response import inbox_pages as response_inbox_pages
 from muster.response import incident_pages as response_incident_pages
@@ -120,6 +122,8 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         review_scorecard_pages.router,
         training_api.router,
         training_pages.router,
+        resources_api.router,
+        resources_pages.router,
         drills_api.router,
         drills_control_pages.router,  # before /drills/{drill_id}
         drills_pages.router,

@@ -145,8 +145,8 @@ class TestValidPacks:
         assert pack.region.timezone == "Asia/Shanghai"
 
     def test_unknown_yaml_files_are_ignored(self, tmp_path: Path) -> None:
-        """Extra files such as resources.yaml do not stop a pack from loading."""
-        root = write_pack(tmp_path, resources="not: [checked, yet]\n")
+        """Extra files such as notes.yaml do not stop a pack from loading."""
+        root = write_pack(tmp_path, notes="not: [checked, yet]\n")
 
         pack = read_pack(root)
 

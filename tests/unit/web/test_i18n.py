@@ -28,6 +28,8 @@ PYTHON_SOURCES = [
     *sorted((SRC / "review").glob("*pages.py")),
     SRC / "review" / "api.py",
     SRC / "training" / "pages.py",
+    SRC / "resources" / "pages.py",
+    SRC / "resources" / "labels.py",
     SRC / "drills" / "pages.py",
 ]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

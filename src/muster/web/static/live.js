@@ -1,7 +1,8 @@
 /* Muster live pages: the incident page and the inbox re-fetch their server-rendered
  * sections when the feed (/api/events/stream) reports an event that concerns them.
  * The container names the fragment URL (data-live-url), the incident or department
- * it follows, the feed position it was rendered at and the event types to hear. */
+ * it follows (or data-every-department), the feed position it was rendered at and
+ * the event types to hear. */
 (function () {
   "use strict";
 
@@ -11,6 +12,9 @@
     var incident = container.getAttribute("data-incident-id");
     if (incident) {
       return item.incident_id === incident;
+    }
+    if (container.hasAttribute("data-every-department")) {
+      return true; /* e.g. the city-wide resource board: every event it hears */
     }
     var department = container.getAttribute("data-department");
     if (!department) {

@@ -1,7 +1,7 @@
 /* Muster situation map (the common operating picture): Leaflet from /static/leaflet,
  * layers from /api/v1/situation/map/layers (GeoJSON), a time slider over the log's
  * span (right end = live), and live refresh when the feed (/api/events/stream) reports
- * an incident, task, trigger, CAP or observation event. Clicking an incident shows its
+ * an incident, task, trigger, CAP, observation or resource event. Clicking an incident shows its
  * cascade assessment (/api/v1/situation/incidents/{id}/cascade: chains, exposed assets,
  * departments to involve) in the side panel. No framework, no CDN; every text from the
  * server goes in with textContent (titles are user input). */
@@ -10,7 +10,7 @@
 
   var DEBOUNCE_MS = 400;
   var SLIDER_MAX = 1000;
-  var LAYERS = ["cap_areas", "exposed_assets", "observations", "triggers", "incidents", "tasks"];
+  var LAYERS = ["cap_areas", "exposed_assets", "resources", "observations", "triggers", "incidents", "tasks"];
   var LEVEL_COLOURS = { L1: "#c62828", L2: "#fb8c00", L3: "#fdd835", L4: "#1e88e5" };
   var STATUS_COLOURS = { normal: "#2e7d32", over: "#d32f2f", unrated: "#9e9e9e" };
   var SEVERITY_COLOURS = { Extreme: "#b71c1c", Severe: "#ef6c00" };
@@ -248,6 +248,27 @@
       tagged(layer, "asset", p.layer + ":" + p.id);
     }
 
+    function resourceLayer(feature, latlng) {
+      var p = feature.properties;
+      var mark = L.marker(latlng, {
+        icon: L.divIcon({ className: "map-resource map-resource-" + p.status, iconSize: [10, 10] }),
+        keyboard: true, title: p.name
+      });
+      var amount = p.quantity + (p.unit_label ? " " + p.unit_label : "");
+      var capability = p.capability === null || p.capability === undefined ? "" :
+        p.capability + " " + (p.measure_label || "");
+      mark.bindPopup(popup(p.name, [
+        [say("lead_department"), p.department_name],
+        [say("type"), p.type_name + (p.tier ? " · " + p.tier : "")],
+        [say("quantity"), amount],
+        [say("capability"), capability],
+        [say("status"), p.status_label + (p.status_reason ? " — " + p.status_reason : "")],
+        [say("readiness"), p.ready_label],
+        [say("place"), p.location_name]
+      ], p.link, say("open_board")));
+      return tagged(mark, "resource", p.id);
+    }
+
     function triggerLayer(feature, latlng) {
       var p = feature.properties;
       var ring = L.circleMarker(latlng, {
@@ -368,6 +389,8 @@
         },
         onEachFeature: assetLayer
       }));
+      groups.resources.addLayer(L.geoJSON(layers.resources || { type: "FeatureCollection", features: [] },
+        { pointToLayer: resourceLayer }));
       groups.observations.addLayer(L.geoJSON(layers.observations, { pointToLayer: observationLayer }));
       groups.triggers.addLayer(L.geoJSON(layers.triggers, { pointToLayer: triggerLayer }));
       groups.incidents.addLayer(L.geoJSON(layers.incidents, { pointToLayer: incidentLayer }));
@@ -382,10 +405,13 @@
         var bounds = L.latLngBounds([]);
         LAYERS.forEach(function (name) {
           var found = groups[name].getBounds();
-          if (found.isValid()) {
+          if (found.isValid() && name !== "resources") {
             bounds.extend(found);
           }
         });
+        if (!bounds.isValid()) {
+          bounds = groups.resources.getBounds(); /* nothing else to show: the resources */
+        }
         if (bounds.isValid() && !(fitted && map.getBounds().contains(bounds))) {
           fitting = true;
           map.fitBounds(bounds.pad(0.2), { maxZoom: 13, animate: false });

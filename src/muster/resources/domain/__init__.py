@@ -1,0 +1,1 @@
+"""Pure rules of the resources part: the typing catalog, resources and statuses."""
