@@ -23,6 +23,7 @@ from muster.core.eventlog.signing import create_signing_key
 from muster.core.messages import SYSTEM_ACTOR
 from muster.core.migrate import upgrade
 from muster.settings import Settings
+from tests.cli_setup import Run, cli_environment, cli_runner
 
 PG_URL = os.environ.get("MUSTER_TEST_DATABASE_URL", "")
 IS_POSTGRES = PG_URL.startswith("postgresql")
@@ -123,3 +124,19 @@ def muster(settings: Settings) -> Iterator[Muster]:
 def system_actor():  # type: ignore[no-untyped-def]
     """Return Muster's own actor (used for set-up commands)."""
     return SYSTEM_ACTOR
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Return MUSTER_* variables that point the CLI at the test database."""
+    return cli_environment(settings, TEST_SECRET)
+
+
+@pytest.fixture
+def run(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Run]:
+    """Return a function that runs ``muster ARGS`` on the test database."""
+    monkeypatch.chdir(tmp_path)  # no developer .env is read
+    with cli_runner(cli_env) as invoke:
+        yield invoke

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from muster.bootstrap import Muster
-from muster.cli import app
 from muster.core.messages import Actor
-from muster.settings import Settings, get_settings
 from muster.sharing.domain.commands import RegisterAgreement
-from tests.conftest import TEST_SECRET
+from tests.cli_setup import Run
 from tests.e2e.test_sharing_api import (
     FIRE_AGREEMENT,
     PHONE,
@@ -22,8 +18,6 @@ from tests.e2e.test_sharing_api import (
     fire_agreement,
     sharing_world,
 )
-
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -38,31 +32,9 @@ def actors(muster: Muster) -> dict[str, Actor]:
 
 
 @pytest.fixture
-def run(
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    actors: dict[str, Actor],
-) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` against the test database."""
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-        "COLUMNS": "200",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        """Run muster with args and fresh settings."""
-        get_settings.cache_clear()
-        return runner.invoke(app, list(args), env=env)
-
-    yield invoke
-    get_settings.cache_clear()
+def run(run: Run, actors: dict[str, Actor]) -> Run:
+    """Return the CLI runner once the actors exist (the shared ``run`` fixture)."""
+    return run
 
 
 def _check(run: Run, *args: str) -> Result:

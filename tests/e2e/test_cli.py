@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import select, text
-from typer.testing import CliRunner, Result
 
 import muster.cli as root_cli
 from muster.bootstrap import PROJECTIONS, Muster
-from muster.cli import app
 from muster.cli_demo import load_demo_data
 from muster.core.cli import exit_code_for
 from muster.core.errors import ERROR_TREE, MusterError
@@ -30,43 +27,10 @@ from muster.core.messages import SYSTEM_ACTOR
 from muster.identity import queries
 from muster.pack import read_pack
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
-from muster.settings import Settings, get_settings
-from tests.conftest import TEST_SECRET
+from tests.cli_setup import Run
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 PASSWORD = "correct-horse-9"
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    """Return MUSTER_* variables that point the CLI at the test database."""
-    return {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-        "MUSTER_CHECKPOINT_EVERY": "50",
-        "COLUMNS": "200",
-    }
-
-
-@pytest.fixture
-def run(
-    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` with fresh settings each time."""
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None, **env: str) -> Result:
-        """Run muster with args, optional stdin text and extra variables."""
-        get_settings.cache_clear()
-        return runner.invoke(app, list(args), input=input, env={**cli_env, **env})
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -7,28 +7,19 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from muster.bootstrap import Muster
-from muster.cli import app
 from muster.pack.loader import load_pack
 from muster.pack.validation import read_pack
-from muster.settings import Settings, get_settings
+from muster.settings import Settings
+from tests.cli_setup import cli_environment, cli_runner
 from tests.conftest import TEST_SECRET
 
 
 def _muster(settings: Settings, *args: str) -> Result:
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-    }
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
+    with cli_runner(cli_environment(settings, TEST_SECRET)) as run:
+        return run(*args)
 
 
 @pytest.fixture

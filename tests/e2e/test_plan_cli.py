@@ -5,45 +5,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from muster.bootstrap import Muster
-from muster.cli import app
-from muster.settings import Settings, get_settings
-from tests.conftest import TEST_SECRET
+from tests.cli_setup import Run
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` against the test database."""
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-        "COLUMNS": "200",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        """Run muster with args and fresh settings."""
-        get_settings.cache_clear()
-        return runner.invoke(app, list(args), env=env)
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 @pytest.fixture

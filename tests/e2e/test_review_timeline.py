@@ -13,19 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from muster.bootstrap import Muster
-from muster.cli import app
 from muster.response import queries as response
 from muster.review.domain.commands import (
     AdoptImprovementItems,
     ImprovementItemDraft,
     PinTimelineEvent,
 )
-from muster.settings import Settings, get_settings
+from muster.settings import Settings
 from muster.web.auth import CSRF_HEADER
 from tests import factories, sim_fixtures
+from tests.cli_setup import cli_environment, cli_runner
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import WebClient, head, web_client
 from tests.response_setup import World, build_world
@@ -352,17 +351,8 @@ class TestTimelinePage:
 
 class TestImprovementCli:
     def _run(self, settings: Settings, *args: str) -> Any:
-        env = {
-            "MUSTER_DATABASE_URL": settings.database_url,
-            "MUSTER_MODE": "test",
-            "MUSTER_SECRET_KEY": TEST_SECRET,
-            "MUSTER_DATA_DIR": str(settings.data_dir),
-        }
-        get_settings.cache_clear()
-        try:
-            return CliRunner().invoke(app, ["improvement", *args], env=env)
-        finally:
-            get_settings.cache_clear()
+        with cli_runner(cli_environment(settings, TEST_SECRET)) as run:
+            return run("improvement", *args)
 
     def test_given_items_due_in_july_when_listed_now_then_overdue_and_trackable(
         self, settings: Settings, sim: Muster, world: World, incident: str

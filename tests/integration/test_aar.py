@@ -16,16 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from muster.bootstrap import Muster, bootstrap
-from muster.cli import app
 from muster.core.clock import SimulatedClock
 from muster.response.domain.commands import ChangeIncidentStatus
 from muster.review.aar_text import SECTIONS
 from muster.review.queries import list_improvements
 from muster.review.report_cli import write_aar
-from muster.settings import Settings, get_settings
+from muster.settings import Settings
+from tests.cli_setup import cli_environment, cli_runner
 from tests.conftest import TEST_SECRET
 from tests.scripted_incident import SETUP, advance_to, run_script
 
@@ -59,17 +59,8 @@ def incident(sim: Muster, clock: SimulatedClock) -> str:
 
 
 def _muster(settings: Settings, *args: str) -> Result:
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-    }
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
+    with cli_runner(cli_environment(settings, TEST_SECRET)) as run:
+        return run(*args)
 
 
 def _flat(text: str) -> str:

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner, Result
 
 from muster.bootstrap import Muster, bootstrap
-from muster.cli import app
 from muster.core.clock import SimulatedClock, isoformat_utc
 from muster.core.errors import NotFound, PackInvalid, PermissionDenied
 from muster.core.eventlog.tables import events
@@ -32,14 +30,13 @@ from muster.resources.domain.errors import (
     UnknownResource,
 )
 from muster.resources.history import resources_at
-from muster.settings import Settings, get_settings
+from muster.settings import Settings
 from tests import factories
-from tests.conftest import TEST_SECRET
+from tests.cli_setup import Run
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 PUMPS = "WATER-PUMP-500"
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -293,30 +290,6 @@ def test_given_status_changes_when_folded_at_a_past_moment_then_as_they_were(
 
     assert then[PUMPS] == "available"
     assert now == live
-
-
-@pytest.fixture
-def run(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` on the test database."""
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-        "COLUMNS": "240",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        get_settings.cache_clear()
-        return runner.invoke(app, list(args), env=env)
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 def test_given_the_cli_when_listing_and_changing_then_it_uses_the_same_rules(

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from muster.bootstrap import Muster, bootstrap
-from muster.cli import app
 from muster.core.clock import SimulatedClock, isoformat_utc
-from muster.settings import Settings, get_settings
-from tests.conftest import TEST_SECRET
+from muster.settings import Settings
+from tests.cli_setup import Run
 from tests.scripted_incident import END, SETUP, T0, run_script
 
-Run = Callable[..., Result]
 PERIOD = ["--from", isoformat_utc(T0), "--to", isoformat_utc(END)]
 
 
@@ -30,25 +27,6 @@ def sim(settings: Settings) -> Iterator[Muster]:
     run_script(app_, clock)
     yield app_
     app_.engine.dispose()
-
-
-@pytest.fixture
-def run(settings: Settings) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` on the test deployment."""
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-    }
-
-    def invoke(*args: str) -> Result:
-        get_settings.cache_clear()
-        return CliRunner().invoke(app, list(args), env=env)
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -6,34 +6,31 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from muster.bootstrap import Muster, bootstrap
-from muster.cli import app
 from muster.core.clock import SimulatedClock
 from muster.core.errors import PackInvalid, PermissionDenied
 from muster.core.messages import SYSTEM_ACTOR, registered_event_types
 from muster.identity import queries as identity
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
-from muster.settings import Settings, get_settings
+from muster.settings import Settings
 from muster.training import queries
 from muster.training.domain.commands import RecordTraining
 from muster.training.domain.errors import TrainingInvalid, UnknownCourse
 from muster.training.readiness_queries import city_readiness, readiness_json
-from tests.conftest import TEST_SECRET
+from tests.cli_setup import Run
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # 12:00 in Lanjiang (UTC+8)
 TODAY = date(2026, 11, 26)
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -257,30 +254,6 @@ class TestDrills:
         assert found["departments"]["EMB"]["drills_joined"] == 0
         assert found["totals"]["drills"] == 2
         assert found["totals"]["levels"]["ready"] == 1
-
-
-@pytest.fixture
-def run(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Run]:
-    """Return a function that runs ``muster ARGS`` on the test database."""
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    env = {
-        "MUSTER_DATABASE_URL": settings.database_url,
-        "MUSTER_MODE": "test",
-        "MUSTER_SECRET_KEY": TEST_SECRET,
-        "MUSTER_DATA_DIR": str(settings.data_dir),
-        "MUSTER_SIGNING_KEY_FILE": str(settings.effective_signing_key_file),
-        "COLUMNS": "240",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        get_settings.cache_clear()
-        return runner.invoke(app, list(args), env=env)
-
-    yield invoke
-    get_settings.cache_clear()
 
 
 class TestCli:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import Engine
 
 from muster.core.cli import cli_context, print_json, stdout
@@ -63,8 +63,11 @@ def list_resources(
     if as_json:
         print_json([view.to_json(types.get(view.resource.type_code)) for view in found])
         return
-    table = Table("department", "id", "type", "tier", "quantity", "capability",
-                  "status", "ready", "name")  # fmt: skip
+    # Ids are what people type next (`muster resources status ID …`): never cut.
+    widest = max((len(view.resource.id) for view in found), default=2)
+    table = Table("department", Column("id", no_wrap=True, min_width=widest),
+                  "type", "tier", "quantity", "capability", "status", "ready",
+                  "name")  # fmt: skip
     for view in found:
         item = view.resource
         of_type = types.get(item.type_code)
