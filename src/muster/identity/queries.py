@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from muster.core.messages import Actor
+from muster.core.errors import NotFound
+from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.identity.domain.model import CONNECTOR_ROLE
 from muster.identity.read_models import (
     api_keys,
@@ -104,6 +105,17 @@ def get_user_by_username(conn: Connection, username: str) -> UserView | None:
     """Return one user by username, or None."""
     row = conn.execute(select(users).where(users.c.username == username)).first()
     return _user(row) if row is not None else None
+
+
+def acting_actor(conn: Connection, username: str | None) -> Actor:
+    """Return the named user as an actor, or Muster itself when none is named (the
+    operator at the server's shell: CLIs' ``--user``); NotFound for an unknown name."""
+    if username is None:
+        return SYSTEM_ACTOR
+    view = get_user_by_username(conn, username)
+    if view is None:
+        raise NotFound(f"no user {username}", username=username)
+    return view.as_actor()
 
 
 def get_user(conn: Connection, user_id: str) -> UserView | None:
@@ -213,6 +225,7 @@ __all__ = [
     "ApiKeyView",
     "DepartmentView",
     "UserView",
+    "acting_actor",
     "api_key_actor",
     "api_key_digest",
     "credential_hash",

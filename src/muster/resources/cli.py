@@ -11,11 +11,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from sqlalchemy import Engine
 
 from muster.core.cli import cli_context, print_json, stdout
-from muster.core.errors import NotFound
-from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.identity import queries as identity
 from muster.resources import queries
 from muster.resources.domain.commands import ChangeResourceStatus
@@ -127,23 +124,13 @@ def change_status(
         resource_id=resource_id, status=status, reason=reason, incident_id=incident
     )
     with cli_context(ctx).open_deployment() as deployment:
-        actor = _actor(deployment.engine, user)
+        with deployment.engine.connect() as conn:
+            actor = identity.acting_actor(conn, user)
         outcome = deployment.bus.handle(command, actor)
     if as_json:
         print_json({"id": resource_id, "status": status, "result": outcome})
         return
     typer.echo(f"{resource_id}: {outcome}")
-
-
-def _actor(engine: Engine, username: str | None) -> Actor:
-    """Return the named user as an actor, or Muster itself when none is named."""
-    if username is None:
-        return SYSTEM_ACTOR
-    with engine.connect() as conn:
-        view = identity.get_user_by_username(conn, username)
-    if view is None:
-        raise NotFound(f"no user {username}", username=username)
-    return view.as_actor()
 
 
 __all__ = ["resources_app"]

@@ -11,11 +11,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from muster.core.cli import cli_context, print_json, stdout
-from muster.core.errors import NotFound, ValidationFailed
-from muster.core.messages import SYSTEM_ACTOR, Actor
+from muster.core.errors import ValidationFailed
 from muster.identity import queries as identity
 from muster.review import queries
 from muster.review.domain.commands import ChangeImprovementItem, ImprovementAction
@@ -82,17 +80,6 @@ def list_items(
     stdout.print(table)
 
 
-def acting_actor(engine: Engine, username: str | None) -> Actor:
-    """Return the named user as an actor, or Muster itself when none is named."""
-    if username is None:
-        return SYSTEM_ACTOR
-    with engine.connect() as conn:
-        view = identity.get_user_by_username(conn, username)
-    if view is None:
-        raise NotFound(f"no user {username}", username=username)
-    return view.as_actor()
-
-
 CHANGES: tuple[tuple[ImprovementAction, str], ...] = (
     ("start", "Start work on an open item."),
     ("complete", "Complete an item, saying what was done."),
@@ -112,7 +99,8 @@ def _register_change(action: ImprovementAction, help_text: str) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         with cli_context(ctx).open_deployment() as deployment:
-            actor = acting_actor(deployment.engine, user)
+            with deployment.engine.connect() as conn:
+                actor = identity.acting_actor(conn, user)
             status = deployment.bus.handle(
                 ChangeImprovementItem(item_id=item_id, action=action, note=note), actor
             )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from muster.core.bus import MessageBus
@@ -22,12 +23,13 @@ from muster.core.clock import isoformat_utc
 from muster.core.errors import ValidationFailed
 from muster.core.eventlog.store import SqlEventStore
 from muster.core.messages import Actor
+from muster.identity import queries as identity
 from muster.review.aar import AfterActionReview, gather
 from muster.review.aar_render import render_html, render_pdf
 from muster.review.aar_text import LANGUAGES
 from muster.review.domain.commands import AdoptImprovementItems, ImprovementItemDraft
 from muster.review.domain.scorecard import ScorecardWeights
-from muster.review.improvement_cli import UserOption, acting_actor
+from muster.review.improvement_cli import UserOption
 from muster.review.settings_queries import stored_weights
 
 FORMATS = (".html", ".pdf")
@@ -132,7 +134,7 @@ def aar(
             adopt_plan(
                 deployment.bus,
                 review,
-                acting_actor(deployment.engine, user),
+                _actor(deployment.engine, user),
                 now=deployment.clock.now(),
             )
             if adopt
@@ -151,6 +153,11 @@ def aar(
             f"Adopted {len(adopted)} improvement item(s): {', '.join(adopted) or '-'}"
             f" (muster improvement list --incident {incident})"
         )
+
+
+def _actor(engine: Engine, username: str | None) -> Actor:
+    with engine.connect() as conn:
+        return identity.acting_actor(conn, username)
 
 
 def adopt_plan(

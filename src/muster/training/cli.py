@@ -14,11 +14,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
 from muster.core.cli import Deployment, cli_context, print_json, stdout
-from muster.core.errors import NotFound
-from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.identity import queries as identity
 from muster.training import queries
 from muster.training.domain.commands import RecordTraining
@@ -81,7 +78,8 @@ def record(
         expires_on=expires,
     )
     with cli_context(ctx).open_deployment() as deployment:
-        actor = _actor(deployment.engine, user)
+        with deployment.engine.connect() as conn:
+            actor = identity.acting_actor(conn, user)
         outcome = deployment.bus.handle(command, actor)
     if as_json:
         print_json(
@@ -215,17 +213,6 @@ def _today(deployment: Deployment) -> date:
     return queries.local_today(
         deployment.clock.now(), zone if isinstance(zone, tzinfo) else UTC
     )
-
-
-def _actor(engine: Engine, username: str | None) -> Actor:
-    """Return the named user as an actor, or Muster itself when none is named."""
-    if username is None:
-        return SYSTEM_ACTOR
-    with engine.connect() as conn:
-        view = identity.get_user_by_username(conn, username)
-    if view is None:
-        raise NotFound(f"no user {username}", username=username)
-    return view.as_actor()
 
 
 __all__ = ["readiness", "training_app"]
