@@ -39,8 +39,13 @@ from muster.ingest.quality import ConsistencyRule
 from muster.notify import handlers as notify_handlers
 from muster.notify.channels import Channels, SmtpSettings, make_channels
 from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
+from muster.resources.allocation_handlers import ALLOCATION_HANDLERS
 from muster.resources.handlers import COMMAND_HANDLERS as RESOURCE_HANDLERS
 from muster.resources.projections import PROJECTIONS as RESOURCE_PROJECTIONS
+from muster.resources.request_handlers import REQUEST_HANDLERS
+from muster.resources.request_projections import (
+    PROJECTIONS as REQUEST_PROJECTIONS,
+)
 from muster.response.handlers import COMMAND_HANDLERS as RESPONSE_HANDLERS
 from muster.response.projections import PROJECTIONS as RESPONSE_PROJECTIONS
 from muster.review.handlers import COMMAND_HANDLERS as REVIEW_HANDLERS
@@ -73,6 +78,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     REVIEW_PROJECTIONS,
     TRAINING_PROJECTIONS,
     RESOURCE_PROJECTIONS,
+    REQUEST_PROJECTIONS,
 )
 
 
@@ -155,6 +161,8 @@ def bootstrap(
         **training_handlers.command_handlers(timezone=settings.zone),
         **DRILL_HANDLERS,
         **RESOURCE_HANDLERS,
+        **REQUEST_HANDLERS,
+        **ALLOCATION_HANDLERS,
     }
 
     def dispatch(command: Command, uow: UnitOfWork) -> object:

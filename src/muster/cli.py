@@ -38,6 +38,7 @@ from muster.ingest.cli import ingest_app, quality, quarantine_app
 from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
+from muster.resources import request_cli  # noqa: F401  (registers its commands)
 from muster.resources.cli import resources_app
 from muster.response.cli import plan_app
 from muster.review.bulletin_cli import bulletin

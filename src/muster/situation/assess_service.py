@@ -91,7 +91,7 @@ def assess_incident(
     freshness: dict[str, datetime] = {}
     gaps: list[str] = []
     for spec in model.layers.values():
-        found = _layer(conn, spec, gaps)
+        found = read_layer(conn, spec, gaps)
         if found is not None:
             layers[spec.name], updated = found
             if updated is not None:
@@ -114,7 +114,7 @@ def assess_incident(
     return dataclasses.replace(assessment, explanation=explanation)
 
 
-def _layer(
+def read_layer(
     conn: Connection, spec: LayerSpec, gaps: list[str]
 ) -> tuple[LayerData, datetime | None] | None:
     """Return a layer built from its dataset's stored records and their age, or
@@ -170,4 +170,10 @@ def _radius(facts: Mapping[str, FactValue]) -> float:
     return DEFAULT_RADIUS_KM
 
 
-__all__ = ["DEFAULT_RADIUS_KM", "MAX_LAYER_RECORDS", "assess_incident", "current_model"]
+__all__ = [
+    "DEFAULT_RADIUS_KM",
+    "MAX_LAYER_RECORDS",
+    "assess_incident",
+    "current_model",
+    "read_layer",
+]

@@ -7,6 +7,7 @@ board; handled by ``muster.resources.handlers``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from muster.core.messages import Command
 
@@ -60,4 +61,107 @@ class ChangeResourceStatus(Command):
     incident_id: str | None = None
 
 
-__all__ = ["ChangeResourceStatus", "RegisterResource", "RegisterResourceType"]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RequestResource(Command):
+    """Ask for units of a type for an incident (a task's lead, a commander, or an
+    EDXL-RM RequestResource). ``priority`` None: from the incident's response
+    level; ``request_id`` None: a new id. ``external_ref`` names the EDXL-RM
+    message and element it came from, if any."""
+
+    incident_id: str
+    requested_by: str
+    type_code: str
+    quantity: int
+    latitude: float | None = None  # None: the incident's position
+    longitude: float | None = None
+    location_name: str = ""
+    min_capability: float | None = None
+    max_tier: str | None = None
+    needed_by: str | None = None
+    priority: int | None = None
+    to_department: str | None = None
+    task_id: str | None = None
+    note: str = ""
+    request_id: str | None = None
+    external_ref: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelRequest(Command):
+    """Withdraw a request (its requester, a commander or an admin)."""
+
+    request_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommitResource(Command):
+    """Commit ``units`` of one of a department's resources to a request.
+
+    ``proposal_id`` is set when a commander's approved allocation commits it."""
+
+    request_id: str
+    resource_id: str
+    units: int = 1
+    eta: str | None = None
+    note: str = ""
+    proposal_id: str | None = None
+    commitment_id: str | None = None
+    external_ref: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeclineRequest(Command):
+    """A department declines a request, with its reason."""
+
+    request_id: str
+    department: str
+    reason: str
+    external_ref: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChangeCommitmentStatus(Command):
+    """Track committed units: en route, on scene, released."""
+
+    commitment_id: str
+    status: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordAllocationProposal(Command):
+    """Record what the optimiser proposed for an incident's open requests.
+
+    ``proposal`` is the JSON form (``Proposal.as_dict``) plus the inputs' summary."""
+
+    incident_id: str
+    proposal: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecideAllocation(Command):
+    """A commander approves (possibly edited) or rejects a recorded proposal.
+
+    ``assignments`` (approve only) are the ones to commit: each a dict with
+    ``supply_id`` (a resource id), ``request_id`` and ``units``; None approves the
+    proposal as it stands."""
+
+    proposal_id: str
+    decision: str  # approve, reject
+    reason: str = ""
+    assignments: tuple[dict[str, Any], ...] | None = None
+
+
+__all__ = [
+    "CancelRequest",
+    "ChangeCommitmentStatus",
+    "ChangeResourceStatus",
+    "CommitResource",
+    "DecideAllocation",
+    "DeclineRequest",
+    "RecordAllocationProposal",
+    "RegisterResource",
+    "RegisterResourceType",
+    "RequestResource",
+]

@@ -27,6 +27,13 @@ class TransitionNotAllowed(DomainError):
     code = "resource_transition"
 
 
+class RequestConflict(DomainError):
+    """A request, commitment or proposal is not in a state that allows this (a
+    cancelled request, a decided proposal, an id taken, a closed incident)."""
+
+    code = "resource_request_conflict"
+
+
 class UnknownResourceType(NotFound):
     """No resource type has this code."""
 
@@ -40,6 +47,7 @@ class UnknownResource(NotFound):
 
 
 __all__ = [
+    "RequestConflict",
     "ResourceInvalid",
     "ResourceTypeInvalid",
     "TransitionNotAllowed",

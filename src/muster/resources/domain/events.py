@@ -8,6 +8,7 @@ measure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from muster.core.messages import Event, event_type
 
@@ -96,8 +97,120 @@ class ResourceStatusChanged(Event):
     incident_id: str | None = None
 
 
+@event_type("resources.ResourceRequested", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceRequested(Event):
+    """Units of a type were requested for an incident (``external_ref``: the
+    EDXL-RM message and element it came from)."""
+
+    request_id: str
+    incident_id: str
+    requested_by: str
+    type_code: str
+    quantity: int
+    latitude: float
+    longitude: float
+    priority: int
+    location_name: str = ""
+    min_capability: float | None = None
+    max_tier: str | None = None
+    needed_by: str | None = None
+    to_department: str | None = None
+    task_id: str | None = None
+    note: str = ""
+    external_ref: str = ""
+
+
+@event_type("resources.RequestCancelled", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RequestCancelled(Event):
+    """A request was withdrawn."""
+
+    request_id: str
+    incident_id: str
+    reason: str
+
+
+@event_type("resources.ResourceCommitted", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceCommitted(Event):
+    """A department committed units of its resource to a request (by itself, or
+    by a commander's approved allocation ``proposal_id``)."""
+
+    commitment_id: str
+    request_id: str
+    incident_id: str
+    resource_id: str
+    department: str
+    units: int
+    eta: str | None = None
+    note: str = ""
+    proposal_id: str | None = None
+    external_ref: str = ""
+
+
+@event_type("resources.RequestDeclined", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RequestDeclined(Event):
+    """A department declined a request, with its reason."""
+
+    request_id: str
+    incident_id: str
+    department: str
+    reason: str
+    external_ref: str = ""
+
+
+@event_type("resources.CommitmentStatusChanged", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommitmentStatusChanged(Event):
+    """Committed units moved on (en route, on scene, released)."""
+
+    commitment_id: str
+    request_id: str
+    incident_id: str
+    resource_id: str
+    department: str
+    from_status: str
+    to_status: str
+    note: str = ""
+
+
+@event_type("resources.AllocationProposed", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AllocationProposed(Event):
+    """The optimiser's proposal for an incident's open requests, as shown."""
+
+    proposal_id: str
+    incident_id: str
+    proposal: dict[str, Any]
+
+
+@event_type("resources.AllocationDecided", version=1)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AllocationDecided(Event):
+    """A commander's arbitration: approved (as proposed or edited) or rejected.
+
+    ``assignments`` are the ones approved; ``edited`` says they differ from the
+    proposal."""
+
+    proposal_id: str
+    incident_id: str
+    decision: str
+    reason: str
+    edited: bool
+    assignments: tuple[dict[str, Any], ...] = ()
+
+
 __all__ = [
+    "AllocationDecided",
+    "AllocationProposed",
+    "CommitmentStatusChanged",
+    "RequestCancelled",
+    "RequestDeclined",
+    "ResourceCommitted",
     "ResourceRegistered",
+    "ResourceRequested",
     "ResourceStatusChanged",
     "ResourceTypeRegistered",
     "ResourceTypeUpdated",
