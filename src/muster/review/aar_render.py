@@ -248,6 +248,7 @@ def _department_row(words: _Words, score: DepartmentScore) -> dict[str, object]:
         "rates": [_rate(score.figure(metric)) for metric in _RATES],
         "completed": _number(float(score.figure(m.TASKS_COMPLETED).value or 0)),
         "shared": _number(float(score.figure(m.DATA_SHARED).value or 0)),
+        "provided": _number(float(score.figure(m.RESOURCES_PROVIDED).value or 0)),
         "score": "—" if score.score is None else f"{float(score.score):.1f}",
     }  # fmt: skip
 

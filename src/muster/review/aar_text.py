@@ -86,6 +86,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "decision_participation": ("会商参与", "Decision participation"),
     "tasks_completed": ("完成任务数", "Tasks completed"),
     "records_shared": ("共享记录数", "Records shared"),
+    "resources_provided": ("提供资源数", "Resource units provided"),
     "score": ("综合得分", "Score"),
     "score_note": (
         "得分为有数据的过程指标按权重加权的百分比；权重：{weights}。数据及时性"

@@ -70,6 +70,7 @@ LABELS: dict[str, tuple[str, str]] = {
     m.DECISION_PARTICIPATION: ("决策参与率", "Decisions joined"),
     m.TASKS_COMPLETED: ("完成任务数", "Tasks completed"),
     m.DATA_SHARED: ("共享记录数", "Records shared"),
+    m.RESOURCES_PROVIDED: ("提供资源数", "Resource units provided"),
 }
 PROCESS_COLUMNS = (
     m.ACK_LATENCY,
@@ -81,7 +82,7 @@ PROCESS_COLUMNS = (
     m.SHARING_ANSWER_LATENCY,
     m.DECISION_PARTICIPATION,
 )
-OUTCOME_COLUMNS = (m.TASKS_COMPLETED, m.DATA_SHARED)
+OUTCOME_COLUMNS = (m.TASKS_COMPLETED, m.DATA_SHARED, m.RESOURCES_PROVIDED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ METRIC_LABELS: dict[str, str] = {
     m.DECISION_PARTICIPATION: N_("Joint decisions joined"),
     m.TASKS_COMPLETED: N_("Tasks completed"),
     m.DATA_SHARED: N_("Records shared"),
+    m.RESOURCES_PROVIDED: N_("Resource units provided"),
 }
 KINDS = ("live", "exercise")
 Text = Annotated[str, Query(max_length=64)]

@@ -196,3 +196,29 @@ def test_given_a_scorecard_document_when_read_then_weights_are_checked() -> None
     assert (weights.tasks_on_time, weights.acks_on_time) == (5, 1)
     with pytest.raises(ValidationFailed):
         weights_from_document({"weights": {"speed": 1}})
+
+
+class TestResourcesProvided:
+    def test_given_commitments_when_scored_then_units_per_department_in_period(
+        self,
+    ) -> None:
+        """Units committed count for the committing department, inside the period
+        only; each sample points at its commitment event."""
+        records = [
+            _rec(1, 10, "resources.ResourceCommitted", commitment_id="C1",
+                 department="WATER", units=4, incident_id="I1"),
+            _rec(2, 20, "resources.ResourceCommitted", commitment_id="C2",
+                 department="WATER", units=2, incident_id="I1"),
+            _rec(3, 30, "resources.ResourceCommitted", commitment_id="C3",
+                 department="FIRE", units=1, incident_id="I1"),
+            _rec(4, 60 * 25, "resources.ResourceCommitted", commitment_id="C4",
+                 department="FIRE", units=9, incident_id="I1"),
+        ]  # fmt: skip
+        samples = [s for s in m.all_samples(records, DAY)
+                   if s.metric == m.RESOURCES_PROVIDED]  # fmt: skip
+        assert [(s.department, s.value, s.seqs) for s in samples] == [
+            ("WATER", 4.0, (1,)), ("WATER", 2.0, (2,)), ("FIRE", 1.0, (3,)),
+        ]  # fmt: skip
+        (card,) = build_scorecards(samples, ScorecardWeights())
+        assert card.of("WATER").figure(m.RESOURCES_PROVIDED).value == 6
+        assert card.of("FIRE").figure(m.RESOURCES_PROVIDED).seqs == (3,)

@@ -45,6 +45,7 @@ from muster.review.domain.records import (
     seqs_of,
     total,
 )
+from muster.review.domain.resource_metrics import RESOURCES_PROVIDED, resource_samples
 from muster.review.domain.task_metrics import (
     ACK_LATENCY,
     ACK_ON_TIME,
@@ -64,6 +65,7 @@ def all_samples(records: Sequence[LogRecord], period: Period) -> list[Sample]:
         *freshness_samples(records, period),
         *sharing_samples(records, period),
         *decision_samples(records, period),
+        *resource_samples(records, period),
     ]
 
 
@@ -74,6 +76,7 @@ __all__ = [
     "DECISION_PARTICIPATION",
     "FRESHNESS_ON_TIME",
     "REPORT_ON_TIME",
+    "RESOURCES_PROVIDED",
     "SHARING_ANSWERED",
     "SHARING_ANSWER_LATENCY",
     "TASKS_COMPLETED",
@@ -87,6 +90,7 @@ __all__ = [
     "percentile",
     "rate",
     "report_samples",
+    "resource_samples",
     "seqs_of",
     "sharing_samples",
     "task_samples",

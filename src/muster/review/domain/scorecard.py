@@ -65,7 +65,7 @@ PROCESS = (
     m.SHARING_ANSWER_LATENCY,
     m.DECISION_PARTICIPATION,
 )
-OUTCOMES = (m.TASKS_COMPLETED, m.DATA_SHARED)
+OUTCOMES = (m.TASKS_COMPLETED, m.DATA_SHARED, m.RESOURCES_PROVIDED)
 
 
 def weights_from_document(document: Mapping[str, object] | None) -> ScorecardWeights:
