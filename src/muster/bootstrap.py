@@ -12,6 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from muster.alerting import handlers as alerting_handlers
+from muster.alerting.domain.model import AlertContent
+from muster.alerting.handlers import Render
+from muster.alerting.projections import PROJECTIONS as ALERTING_PROJECTIONS
+from muster.alerting.signing import alert_signer, render_alert
 from muster.catalog.handlers import COMMAND_HANDLERS as CATALOG_HANDLERS
 from muster.catalog.projections import PROJECTIONS as CATALOG_PROJECTIONS
 from muster.core.bus import Handler, MessageBus
@@ -79,6 +84,7 @@ PROJECTIONS: tuple[ProjectionSet, ...] = (
     TRAINING_PROJECTIONS,
     RESOURCE_PROJECTIONS,
     REQUEST_PROJECTIONS,
+    ALERTING_PROJECTIONS,
 )
 
 
@@ -163,6 +169,7 @@ def bootstrap(
         **RESOURCE_HANDLERS,
         **REQUEST_HANDLERS,
         **ALLOCATION_HANDLERS,
+        **alerting_handlers.command_handlers(_alert_renderer(settings)),
     }
 
     def dispatch(command: Command, uow: UnitOfWork) -> object:
@@ -209,6 +216,18 @@ def _then_evaluate(handler: Handler, bus: Callable[[], MessageBus]) -> Handler:
         return result
 
     return run
+
+
+def _alert_renderer(settings: Settings) -> Render:
+    """Render published alerts as CAP XML, signed when the deployment signs them."""
+
+    def render(content: AlertContent, sent: str) -> tuple[bytes, bool]:
+        signer = None
+        if settings.sign_alerts:
+            signer = alert_signer(settings.data_dir, content.sender)
+        return render_alert(content, sent, signer)
+
+    return render
 
 
 def _drill_metadata(settings: Settings) -> dict[str, object] | None:

@@ -5,6 +5,8 @@ Built once by ``get_settings()``; passed explicitly to ``bootstrap`` and ``creat
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
@@ -15,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret"})
 DEV_SECRET = "change-me"  # noqa: S105  (the placeholder that prod mode refuses)
+_SECRET_NAME = re.compile(r"MUSTER_[A-Z0-9_]{1,100}")
 
 
 class Settings(BaseSettings):
@@ -51,9 +54,15 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
+    # Public warnings by SMS (notify part): the gateway's URL; empty turns SMS off.
+    sms_gateway_url: str = ""
+    sms_gateway_token: SecretStr = SecretStr("")
     # The situation map's tile server ({z}/{x}/{y} URL template); empty: no tiles,
     # only the GeoJSON layers (no internet tiles by default).
     map_tile_url: str = ""
+    # Sign published CAP alerts (XML-DSig, RSA-SHA256) with the deployment's alert key
+    # and self-signed certificate, created in data_dir on first use.
+    sign_alerts: bool = False
     # Set only in a drill's sandbox deployment (ADR 0013): every event appended here
     # is marked as an exercise of this drill.
     drill_id: str | None = Field(
@@ -129,10 +138,18 @@ class Settings(BaseSettings):
         return self.mode == "prod"
 
 
+def environment_secret(name: str) -> str | None:
+    """Return a secret from the environment variable a pack names (a warning
+    subscriber's ``secret_env``); only ``MUSTER_*`` names are read, never logged."""
+    if not _SECRET_NAME.fullmatch(name):
+        return None
+    return os.environ.get(name) or None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Build the settings once from the environment."""
     return Settings()
 
 
-__all__ = ["DEV_SECRET", "Settings", "get_settings"]
+__all__ = ["DEV_SECRET", "Settings", "environment_secret", "get_settings"]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,9 +16,7 @@ from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
 from muster.core.errors import MusterError, PermissionDenied
 from muster.core.eventlog.tables import events
-from muster.core.messages import SYSTEM_ACTOR, Actor
-from muster.identity import queries as identity
-from muster.ingest.domain.commands import IngestFile
+from muster.core.messages import Actor
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
 from muster.resources import allocation_service, queries, request_queries
@@ -38,8 +34,8 @@ from muster.response import queries as response
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
 from muster.settings import Settings
 from tests.cli_setup import Run
+from tests.pack_city import EXAMPLE, load_layers, who
 
-EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 
 
@@ -50,14 +46,6 @@ def city(settings: Settings) -> Iterator[Muster]:
     load_pack(deployment, read_pack(EXAMPLE))
     yield deployment
     deployment.engine.dispose()
-
-
-def who(city: Muster, username: str) -> Actor:
-    """Return a pack user as an actor."""
-    with city.engine.connect() as conn:
-        view = identity.get_user_by_username(conn, username)
-    assert view is not None
-    return view.as_actor()
 
 
 def flood(city: Muster) -> str:
@@ -244,24 +232,6 @@ class TestRequestLifeCycle:
             who(city, "redcross.duty"),
         )
         assert request_of(city, request_id).status.value == "declined"
-
-
-def load_layers(city: Muster) -> None:
-    """Ingest the example layers (roads, flood zones …) as their datasets' records,
-    as ``muster demo`` does."""
-    pack = read_pack(EXAMPLE)
-    assert pack.cascades is not None
-    for layer in pack.cascades["layers"]:
-        outcome = city.bus.handle(
-            IngestFile(
-                dataset_code=layer["dataset"],
-                source="test",
-                data=(EXAMPLE / layer["file"]).read_bytes(),
-                format="geojson",
-            ),
-            SYSTEM_ACTOR,
-        )
-        assert outcome.status == "accepted"
 
 
 def resource_places(city: Muster) -> dict[str, Location]:

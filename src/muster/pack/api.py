@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/v1/pack-schemas", tags=["deployment packs"])
 SCHEMAS = (
     "region", "departments", "users", "datasets", "escalation", "plans", "sharing",
     "triggers", "cascades", "scorecard", "scenario", "training", "resources",
+    "warnings",
 )  # fmt: skip
 
 

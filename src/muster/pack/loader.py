@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from yaml.nodes import Node
 
+from muster.alerting.domain.commands import SetWarningTemplates
 from muster.catalog.domain.commands import (
     DatasetField,
     DatasetMetadata,
@@ -109,6 +110,7 @@ class LoadSummary:
     triggers: KindCounts = field(default_factory=KindCounts)
     cascades: KindCounts = field(default_factory=KindCounts)
     scorecard: KindCounts = field(default_factory=KindCounts)
+    warnings: KindCounts = field(default_factory=KindCounts)
     courses: KindCounts = field(default_factory=KindCounts)
     training: KindCounts = field(default_factory=KindCounts)
     resource_types: KindCounts = field(default_factory=KindCounts)
@@ -126,6 +128,7 @@ class LoadSummary:
             "triggers": self.triggers,
             "cascades": self.cascades,
             "scorecard": self.scorecard,
+            "warnings": self.warnings,
             "courses": self.courses,
             "training": self.training,
             "resource_types": self.resource_types,
@@ -203,6 +206,12 @@ def load_pack(
             summary.scorecard,
             [SetScorecardWeights(weights=pack.scorecard)]
             if pack.scorecard is not None
+            else [],
+        ),
+        (
+            summary.warnings,
+            [SetWarningTemplates(document=pack.warnings)]
+            if pack.warnings is not None
             else [],
         ),
         (summary.courses, [_course_command(course) for course in pack.courses]),
@@ -466,6 +475,8 @@ def _describe(command: Command, result: object) -> str:
         return f"cascade model ({count} rules): {result}"
     if isinstance(command, SetScorecardWeights):
         return f"scorecard weights: {result}"
+    if isinstance(command, SetWarningTemplates):
+        return f"warning templates: {result}"
     if isinstance(command, RegisterCourse):
         return f"course {command.code}: {result}"
     if isinstance(command, RecordTraining):

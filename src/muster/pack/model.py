@@ -47,6 +47,7 @@ class District:
     code: str
     name_zh: str
     name_en: str
+    admin_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,9 @@ class Pack:
     ``muster.pack.training`` (``RegisterCourse``, ``RecordTraining``).
     ``resource_types`` and ``resources`` are the catalog and the resources of
     resources.yaml as checked by ``muster.pack.resources``
-    (``RegisterResourceType``, ``RegisterResource``).
+    (``RegisterResourceType``, ``RegisterResource``). ``warnings`` is warnings.yaml
+    with the region's districts, as checked by ``muster.pack.warnings``
+    (``SetWarningTemplates``), or None.
     """
 
     root: Path
@@ -244,6 +247,7 @@ class Pack:
     triggers: dict[str, Any] | None = None
     cascades: dict[str, Any] | None = None
     scorecard: dict[str, int] | None = None
+    warnings: dict[str, Any] | None = None
     courses: tuple[CourseSpec, ...] = ()
     training: tuple[TrainingRecordSpec, ...] = ()
     resource_types: tuple[ResourceTypeSpec, ...] = ()

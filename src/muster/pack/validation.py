@@ -59,6 +59,7 @@ from muster.pack.training import (
     records_of,
     training_problems,
 )
+from muster.pack.warnings import WARNINGS, templates_document, warnings_problems
 from muster.pack.yaml_lines import line_of
 from muster.situation.domain.errors import TriggerRulesInvalid
 from muster.situation.domain.trigger_rules import parse_trigger_rules
@@ -70,7 +71,9 @@ DATASETS = "datasets.yaml"
 SHARING = "sharing.yaml"
 TRIGGERS = "triggers.yaml"
 REQUIRED_FILES = (REGION, DEPARTMENTS)
-OPTIONAL_FILES = (USERS, DATASETS, SHARING, TRIGGERS, CASCADES, SCORECARD, RESOURCES)
+OPTIONAL_FILES = (
+    USERS, DATASETS, SHARING, TRIGGERS, CASCADES, SCORECARD, RESOURCES, WARNINGS,
+)  # fmt: skip
 PACK_FILES = (*REQUIRED_FILES, *OPTIONAL_FILES)
 
 
@@ -129,6 +132,12 @@ def check_pack(path: Path) -> PackCheck:
         problems.extend(scorecard_problems(documents[SCORECARD]))
     if training is not None:
         problems.extend(training_problems(training))
+    if WARNINGS in documents:
+        departments = _codes(root, documents, name=DEPARTMENTS, key="departments")
+        if departments is not None:
+            problems.extend(
+                warnings_problems(documents[WARNINGS], departments=departments)
+            )
     if RESOURCES in documents:
         departments = _codes(root, documents, name=DEPARTMENTS, key="departments")
         problems.extend(
@@ -153,6 +162,11 @@ def check_pack(path: Path) -> PackCheck:
             pack,
             resource_types=types_of(documents[RESOURCES]),
             resources=resources_of(documents[RESOURCES]),
+        )
+    if WARNINGS in documents:
+        pack = dataclasses.replace(
+            pack,
+            warnings=templates_document(documents[WARNINGS], pack.region.districts),
         )
     return PackCheck([], pack, len(plans))
 
