@@ -4,7 +4,9 @@ immutability, Update/Cancel chains, signatures, and Exercise status in a drill."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from datetime import UTC, datetime
 
 import pytest
@@ -32,6 +34,7 @@ from muster.response.domain.commands import (
     SignDecision,
 )
 from muster.settings import Settings
+from tests.cli_setup import Run
 from tests.pack_city import EXAMPLE, load_layers, who
 
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
@@ -315,3 +318,41 @@ class TestSignatureAndExercise:
             assert b"<status>Exercise</status>" in (view.xml or "").encode("utf-8")
         finally:
             deployment.engine.dispose()
+
+
+class TestCli:
+    def test_given_the_cli_when_composed_approved_published_then_xml_written(
+        self, city: Muster, run: Run, tmp_path: Path
+    ) -> None:
+        """``muster warnings compose|approve|publish|show --xml`` as two people; the
+        author's own approval is refused with a clear message, no traceback."""
+        incident = flood(city)
+        made = run(
+            "warnings",
+            "compose",
+            incident,
+            "flood",
+            "yellow",
+            "--district",
+            "LJ-QINGSHAN",
+            "--user",
+            "emb.duty",
+        )
+        assert made.exit_code == 0, made.output
+        alert_id = made.output.strip()
+        own = run("warnings", "approve", alert_id, "--user", "emb.duty")
+        assert own.exit_code != 0
+        assert "Traceback" not in own.output
+        assert (
+            run("warnings", "approve", alert_id, "--user", "commander").exit_code == 0
+        )
+        published = run("warnings", "publish", alert_id, "--user", "emb.duty")
+        assert published.exit_code == 0, published.output
+        target = tmp_path / "alert.xml"
+        shown = run("warnings", "show", alert_id, "--xml", str(target))
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.output)["state"] == "published"
+        parsed = parse_cap(target.read_bytes())
+        assert parsed.identifier == published.output.strip()
+        listed = run("warnings", "list", "--incident", incident, "--json")
+        assert [item["id"] for item in json.loads(listed.output)] == [alert_id]
