@@ -33,6 +33,7 @@ from muster.resources.domain.errors import RequestConflict, ResourceInvalid
 from muster.response import queries as response
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
 from muster.settings import Settings
+from muster.web.summaries import Summarizer
 from tests.cli_setup import Run
 from tests.pack_city import EXAMPLE, load_layers, who
 
@@ -426,3 +427,45 @@ class TestAllocation:
         refused = run("resources", "allocate", incident, "--user", "water.duty")
         assert refused.exit_code != 0
         assert "Traceback" not in refused.output
+
+
+class TestFeedSummaries:
+    def test_given_a_request_and_a_commitment_when_summarised_then_both_languages(
+        self, city: Muster
+    ) -> None:
+        """The live feed tells who asked for what and who committed it, in zh-CN and
+        en, with department names and the resource's new status."""
+        incident = flood(city)
+        with city.engine.connect() as conn:
+            before = int(conn.execute(select(func.max(events.c.seq))).scalar_one())
+        request_id = city.bus.handle(
+            RequestResource(
+                incident_id=incident,
+                requested_by="EMB",
+                type_code="PUMP_DRAINAGE",
+                quantity=4,
+            ),
+            who(city, "emb.duty"),
+        )
+        city.bus.handle(
+            CommitResource(
+                request_id=request_id, resource_id="WATER-PUMP-1000", units=4
+            ),
+            who(city, "water.duty"),
+        )
+        with city.engine.connect() as conn:
+            summarizer = Summarizer(city)
+            items = {
+                item.envelope.type: item.summaries
+                for item in (
+                    summarizer.item(conn, record)
+                    for record in city.store.read_all(conn, after=before)
+                )
+            }
+        requested = items["resources.ResourceRequested"]
+        assert "PUMP_DRAINAGE" in requested["en"]
+        assert requested["en"].endswith("for “城区内涝”")
+        committed = items["resources.ResourceCommitted"]
+        assert "WATER-PUMP-1000 × 4" in committed["zh-CN"]
+        assert committed["en"].endswith(f"to request {request_id}")
+        assert items["resources.ResourceStatusChanged"]["zh-CN"].endswith("现为已分派")

@@ -29,6 +29,7 @@ from muster.response.pages import STATUS_LABELS as INCIDENT_STATUS_LABELS
 from muster.web import i18n
 from muster.web.i18n import N_
 from muster.web.notify_summaries import NOTIFY_PREFIX, notify_params, notify_template
+from muster.web.part_summaries import PART_TEMPLATES, PREFIXES, part_params
 from muster.web.summary_templates import TEMPLATES, WITHOUT_DATASET
 
 STILL_FAILS = N_("%(actor)s resubmitted a record of %(dataset)s; it still fails")
@@ -105,6 +106,15 @@ class Summarizer:
             params.update(self._data_params(conn, envelope, actor=params["actor"]))
         if envelope.type.startswith("response.") and envelope.type != OPENED:
             params.update(self._response_params(conn, envelope))
+        if envelope.type.startswith(PREFIXES):
+            params.update(
+                part_params(
+                    envelope.data,
+                    department=lambda code: self._department(conn, code),
+                    incident=lambda key: self._incident_title(conn, key),
+                    label=_label,
+                )
+            )
         if envelope.type.startswith(NOTIFY_PREFIX):
             params.update(
                 notify_params(
@@ -344,7 +354,7 @@ def _template(envelope: Envelope) -> str:
         return STILL_FAILS
     if envelope.type in WITHOUT_DATASET and not data.get("dataset_code"):
         return WITHOUT_DATASET[envelope.type]
-    return TEMPLATES.get(envelope.type, FALLBACK)
+    return TEMPLATES.get(envelope.type) or PART_TEMPLATES.get(envelope.type, FALLBACK)
 
 
 def _bilingual(zh: str, en: str) -> Translatable:
