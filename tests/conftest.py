@@ -2,20 +2,20 @@
 
 The database kind comes from MUSTER_TEST_DATABASE_URL: unset means SQLite files in a
 temporary folder; a ``postgresql+psycopg://`` URL means a fresh PostgreSQL database per
-test, cloned from a migrated template (never the developer's database).
+test, cloned from a migrated template (never the developer's database). A module may
+start its tests from a prepared state instead (the example pack loaded, ...), built
+once per test process and copied per test: see ``prepared`` and tests/prepared.py.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 
 from muster.bootstrap import Muster, bootstrap
 from muster.core.db import make_engine
@@ -24,10 +24,18 @@ from muster.core.messages import SYSTEM_ACTOR
 from muster.core.migrate import upgrade
 from muster.settings import Settings
 from tests.cli_setup import Run, cli_environment, cli_runner
-
-PG_URL = os.environ.get("MUSTER_TEST_DATABASE_URL", "")
-IS_POSTGRES = PG_URL.startswith("postgresql")
-TEST_SECRET = "test-secret-" + "x" * 40
+from tests.prepared import (
+    IS_POSTGRES,
+    TEST_SECRET,
+    Prepared,
+    Template,
+    Templates,
+    admin_engine,
+    database_copy,
+    pg_url,
+    settings_for,
+)
+from tests.prepared import PG_URL as PG_URL  # modules import it from here
 
 
 def pytest_report_header() -> str:
@@ -46,27 +54,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _admin_engine() -> Engine:
-    url = make_url(PG_URL).set(database="postgres")
-    return create_engine(url, isolation_level="AUTOCOMMIT")
+    """Return an engine on PostgreSQL's maintenance database (for modules that make
+    a second database)."""
+    return admin_engine()
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _admin() -> Iterator[Engine | None]:
+    """One engine on PostgreSQL's maintenance database per test process (or None)."""
+    if not IS_POSTGRES:
+        yield None
+        return
+    admin = admin_engine()
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    tmp_path_factory: pytest.TempPathFactory, _admin: Engine | None
+) -> Iterator[str]:
     """Return a migrated template: a PostgreSQL database name or an SQLite file path."""
-    if IS_POSTGRES:
+    if _admin is not None:
         name = f"muster_tpl_{uuid.uuid4().hex[:8]}"
-        admin = _admin_engine()
-        with admin.connect() as conn:
+        with _admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(
-            make_url(PG_URL).set(database=name).render_as_string(False)
-        )
+        engine = make_engine(pg_url(name))
         upgrade(engine)
         engine.dispose()
         yield name
-        with admin.connect() as conn:
+        with _admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -77,38 +95,64 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(path)
 
 
-@pytest.fixture
-def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
-    """Return the URL of a fresh, migrated, empty database for this test."""
-    if IS_POSTGRES:
-        name = f"muster_t_{uuid.uuid4().hex[:12]}"
-        admin = _admin_engine()
-        with admin.connect() as conn:
-            conn.execute(
-                text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-            )
-        yield make_url(PG_URL).set(database=name).render_as_string(False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        return
-    path = tmp_path / "muster.db"
-    shutil.copyfile(template_database, path)
-    yield f"sqlite:///{path}"
+@pytest.fixture(scope="session")
+def templates(
+    template_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    _admin: Engine | None,
+) -> Iterator[Templates]:
+    """Return the prepared states of this test process (tests/prepared.py)."""
+    built = Templates(template_database, tmp_path_factory.mktemp("prepared"), _admin)
+    yield built
+    built.close()
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Return test settings on the fresh database, with a signing key in tmp_path."""
-    data_dir = tmp_path / "data"
-    created = Settings(
-        mode="test",
-        secret_key=TEST_SECRET,
-        database_url=database_url,
-        data_dir=data_dir,
-        checkpoint_every=50,
-    )
-    create_signing_key(created.effective_signing_key_file)
+def prepared() -> Prepared | None:
+    """Return the state the test's database starts from: None, migrated and empty.
+
+    A module overrides this to start (some of) its tests from a state built once per
+    test process and copied for each test (tests/prepared.py)."""
+    return None
+
+
+@pytest.fixture
+def prepared_template(
+    prepared: Prepared | None, templates: Templates
+) -> Template | None:
+    """Return the built template of ``prepared`` (None for an empty database)."""
+    return None if prepared is None else templates.get(prepared)
+
+
+@pytest.fixture
+def database_url(
+    template_database: str,
+    prepared_template: Template | None,
+    tmp_path: Path,
+    _admin: Engine | None,
+) -> Iterator[str]:
+    """Return the URL of this test's own copy of the template (migrated and empty,
+    or the prepared state)."""
+    source = template_database
+    if prepared_template is not None:
+        source = prepared_template.database
+    with database_copy(_admin, source, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, prepared_template: Template | None
+) -> Settings:
+    """Return test settings on the test's database, with a signing key in tmp_path
+    (the prepared state's key, which signed its checkpoints, if it has one)."""
+    created = settings_for(database_url, tmp_path / "data")
+    if prepared_template is None:
+        create_signing_key(created.effective_signing_key_file)
+    else:
+        key = created.effective_signing_key_file
+        key.parent.mkdir(parents=True)
+        shutil.copy2(prepared_template.signing_key, key)
     return created
 
 

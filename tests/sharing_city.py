@@ -5,15 +5,10 @@ simulated clock, one reader per department, and flood incidents brought to a lev
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from importlib.resources import as_file, files
-from pathlib import Path
 
 from muster.bootstrap import Muster, bootstrap
-from muster.cli_demo import load_demo_data
 from muster.core.clock import SimulatedClock
 from muster.core.messages import Actor
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.response.domain.commands import (
     ActivatePlan,
     ChangeIncidentStatus,
@@ -25,6 +20,7 @@ from muster.response.domain.commands import (
 from muster.response.domain.errors import DecisionRequired
 from muster.settings import Settings
 from muster.sharing.domain.commands import ReadShared
+from tests.prepared import example_pack
 
 DEPARTMENTS = (
     "LJ_GOV", "EMB", "FIRE", "PSB", "HEALTH", "TRANSPORT", "WATER", "MET", "NATRES",
@@ -33,15 +29,20 @@ DEPARTMENTS = (
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 CENTRE = (28.2, 112.9)
 
+DEMO = example_pack(at=START, demo_data=True)
+"""The demo pack and its records loaded at START, built once per test process: a
+module sets ``prepared = prepared_for(FIXTURE, DEMO)`` (tests/prepared.py)."""
+
 
 def demo_city(settings: Settings) -> City:
-    """Load the demo pack and its records on a simulated clock."""
+    """Return the demo city on a simulated clock: the test's database is a copy of
+    DEMO where the module prepared it, else the pack and its records are loaded."""
     clock = SimulatedClock(START)
     muster = bootstrap(settings, clock=clock)
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        pack = read_pack(Path(folder))
-        load_pack(muster, pack)
-        load_demo_data(muster, pack)
+    with muster.engine.connect() as conn:
+        empty = muster.store.head(conn)[0] == 0
+    if empty:
+        DEMO.build(muster, clock)
     return City(muster, clock)
 
 

@@ -42,7 +42,12 @@ from muster.ingest.domain.commands import IngestCap, IngestFile
 from muster.ingest.projections import PROJECTIONS as INGEST_PROJECTIONS
 from muster.ingest.quality import ConsistencyRule
 from muster.notify import handlers as notify_handlers
-from muster.notify.channels import Channels, SmtpSettings, make_channels
+from muster.notify.channels import (
+    Channels,
+    SmsSettings,
+    SmtpSettings,
+    make_channels,
+)
 from muster.notify.projections import PROJECTIONS as NOTIFY_PROJECTIONS
 from muster.resources.allocation_handlers import ALLOCATION_HANDLERS
 from muster.resources.handlers import COMMAND_HANDLERS as RESOURCE_HANDLERS
@@ -61,7 +66,7 @@ from muster.review.settings_handlers import (
 from muster.review.settings_projections import (
     PROJECTIONS as REVIEW_SETTINGS_PROJECTIONS,
 )
-from muster.settings import Settings
+from muster.settings import Settings, environment_secret
 from muster.sharing import handlers as sharing_handlers
 from muster.sharing.pdp import DecisionPoint
 from muster.sharing.projections import PROJECTIONS as SHARING_PROJECTIONS
@@ -121,8 +126,12 @@ def bootstrap(
     engine: Engine | None = None,
     hasher: PasswordHasher | None = None,
     channels: Channels | None = None,
+    live_channels: bool = False,
 ) -> Muster:
-    """Build the services of a deployment from its settings."""
+    """Build the services of a deployment from its settings.
+
+    ``live_channels``: a drill's sandbox run with live channels lets its exercise
+    public warnings reach real recipients (marked EXERCISE); otherwise held."""
     engine = engine or make_engine(settings.effective_database_url)
     key_path = settings.effective_signing_key_file
     signing_key = load_signing_key(key_path) if key_path.exists() else None
@@ -158,7 +167,7 @@ def bootstrap(
             ),
         ),
         **notify_handlers.command_handlers(
-            channels=channels or make_channels(_smtp(settings)),
+            channels=channels or _channels(settings, live_channels=live_channels),
             worker=uuid.uuid4().hex,
         ),
         **sharing_handlers.command_handlers(pdp=pdp),
@@ -235,6 +244,17 @@ def _drill_metadata(settings: Settings) -> dict[str, object] | None:
     if settings.drill_id is None:
         return None
     return {"is_exercise": True, "drill_id": settings.drill_id}
+
+
+def _channels(settings: Settings, *, live_channels: bool) -> Channels:
+    """Return the real e-mail, webhook and SMS adapters of the deployment."""
+    sms = SmsSettings(
+        url=settings.sms_gateway_url,
+        token=settings.sms_gateway_token.get_secret_value(),
+    )
+    return make_channels(
+        _smtp(settings), sms=sms, secret=environment_secret, live_channels=live_channels
+    )
 
 
 def _smtp(settings: Settings) -> SmtpSettings:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 import muster
+from muster.alerting.cli import warnings_app
 from muster.bootstrap import PROJECTIONS, Muster, bootstrap
 from muster.cli_demo import demo, run_web_server
 from muster.cli_setup import init
@@ -38,7 +39,10 @@ from muster.ingest.cli import ingest_app, quality, quarantine_app
 from muster.notify.cli import notify_app
 from muster.pack import read_pack
 from muster.pack.loader import load_pack
-from muster.resources import request_cli  # noqa: F401  (registers its commands)
+from muster.resources import (
+    edxl_cli,  # noqa: F401  (registers its commands)
+    request_cli,  # noqa: F401  (registers its commands)
+)
 from muster.resources.cli import resources_app
 from muster.response.cli import plan_app
 from muster.review.bulletin_cli import bulletin
@@ -125,6 +129,7 @@ app.add_typer(improvement_app, name="improvement")
 app.add_typer(report_app, name="report")
 app.add_typer(training_app, name="training")
 app.add_typer(resources_app, name="resources")
+app.add_typer(warnings_app, name="warnings")
 app.add_typer(drill_app, name="drill")
 app.command("quality")(quality)
 app.command("init")(init)

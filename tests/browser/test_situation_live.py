@@ -18,7 +18,8 @@ from muster.response import queries as response
 from muster.settings import Settings
 from muster.web.app import create_app
 from tests.e2e.client import running_server
-from tests.sharing_city import START, City, demo_city
+from tests.prepared import prepared_for
+from tests.sharing_city import DEMO, START, City, demo_city
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "situation_live.png"
 DEMO_PASSWORD = "muster-demo"
@@ -64,6 +65,9 @@ def _rain_over_s203(city: City) -> str:
     with city.muster.engine.connect() as conn:
         (incident,) = response.open_incidents(conn)
     return incident.id
+
+
+prepared = prepared_for("settings", DEMO)  # the demo city, loaded once
 
 
 @pytest.mark.browser

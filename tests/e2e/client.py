@@ -10,8 +10,10 @@ so tests can share its ``Muster`` and simulated clock.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +34,13 @@ from tests.factories import PASSWORD
 CSRF_COOKIE = "muster_csrf"
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """Return one default TLS context for every client of this process: httpx would
+    read the CA bundle again for each client (≈60 ms), though tests speak plain HTTP."""
+    return ssl.create_default_context()
+
+
 class WebClient:
     """A browser-like client: cookies, the CSRF token in forms, no auto-redirects."""
 
@@ -42,6 +51,7 @@ class WebClient:
             follow_redirects=False,
             headers={"Accept-Language": accept_language},
             timeout=30,
+            verify=tls_context(),
         )
 
     def close(self) -> None:

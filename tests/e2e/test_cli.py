@@ -21,23 +21,35 @@ import muster.cli as root_cli
 from muster.bootstrap import PROJECTIONS, Muster
 from muster.cli_demo import load_demo_data
 from muster.core.cli import exit_code_for
+from muster.core.clock import Clock
 from muster.core.errors import ERROR_TREE, MusterError
 from muster.core.eventlog.audit import VERIFYING_MD
 from muster.core.messages import SYSTEM_ACTOR
 from muster.identity import queries
 from muster.pack import read_pack
 from muster.response.domain.commands import OpenIncident, RecordIncidentFacts
-from tests.cli_setup import Run
+from tests.cli_setup import Run, cli_environment, cli_runner
+from tests.prepared import TEST_SECRET, Prepared, prepared_for
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 PASSWORD = "correct-horse-9"
 
 
+def _init_and_load(muster: Muster, _clock: Clock) -> None:
+    """Run `init` and load the Lanjiang example pack with the CLI."""
+    with cli_runner(cli_environment(muster.settings, TEST_SECRET)) as run:
+        assert run("init", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+        assert run("load", str(EXAMPLE)).exit_code == 0
+
+
+prepared = prepared_for("loaded", Prepared("cli_init_load", _init_and_load))
+
+
 @pytest.fixture
 def loaded(run: Run) -> Run:
-    """Return the runner after `init` and loading the Lanjiang example pack."""
-    assert run("init", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
-    assert run("load", str(EXAMPLE)).exit_code == 0
+    """Return the runner after `init` and loading the Lanjiang example pack (on the
+    test's copy of a deployment where the CLI did both once: ``prepared``,
+    tests/prepared.py)."""
     return run
 
 
@@ -114,6 +126,7 @@ class TestLoad:
             "triggers": {"created": 1, "updated": 0, "unchanged": 0},
             "cascades": {"created": 1, "updated": 0, "unchanged": 0},
             "scorecard": {"created": 1, "updated": 0, "unchanged": 0},
+            "warnings": {"created": 1, "updated": 0, "unchanged": 0},
             "courses": {"created": 4, "updated": 0, "unchanged": 0},
             "training": {"created": 18, "updated": 0, "unchanged": 0},
             "resource_types": {"created": 32, "updated": 0, "unchanged": 0},
@@ -125,6 +138,7 @@ class TestLoad:
         assert json.loads(second.stdout)["plans"]["unchanged"] == 4
         assert json.loads(second.stdout)["triggers"]["unchanged"] == 1
         assert json.loads(second.stdout)["cascades"]["unchanged"] == 1
+        assert json.loads(second.stdout)["warnings"]["unchanged"] == 1
 
     def test_invalid_pack_exits_3_naming_each_problem_and_writes_nothing(
         self, loaded: Run, muster: Muster, tmp_path: Path

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.resources import as_file, files
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,23 +13,22 @@ import pytest
 
 from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.settings import Settings
 from muster.web.auth import CSRF_HEADER
 from tests.e2e.client import WebClient, web_client
+from tests.prepared import example_pack, prepared_for
 
 DEMO_PASSWORD = "muster-demo"
+START = datetime(2026, 7, 1, 8, tzinfo=UTC)
+
+prepared = prepared_for("web", example_pack(at=START))
 
 
 @pytest.fixture
 def web(settings: Settings) -> Iterator[WebClient]:
-    """A client of the app serving the demo pack."""
-    muster: Muster = bootstrap(
-        settings, clock=SimulatedClock(datetime(2026, 7, 1, 8, tzinfo=UTC))
-    )
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        load_pack(muster, read_pack(Path(folder)))
+    """A client of the app serving the demo pack (the test's copy of it loaded once:
+    ``prepared``, tests/prepared.py)."""
+    muster: Muster = bootstrap(settings, clock=SimulatedClock(START))
     with web_client(settings, muster) as client:
         yield client
     muster.engine.dispose()

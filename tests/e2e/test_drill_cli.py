@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from importlib.resources import as_file, files
-from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
 from muster.bootstrap import Muster
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.settings import Settings
 from tests.cli_setup import cli_environment, cli_runner
 from tests.conftest import TEST_SECRET
+from tests.prepared import example_pack, prepared_for
 
 
 def _muster(settings: Settings, *args: str) -> Result:
@@ -22,11 +19,13 @@ def _muster(settings: Settings, *args: str) -> Result:
         return run(*args)
 
 
+prepared = prepared_for("city", example_pack())
+
+
 @pytest.fixture
 def city(muster: Muster) -> Muster:
-    """The example pack loaded into the test deployment."""
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        load_pack(muster, read_pack(Path(folder)))
+    """The test deployment with the example pack loaded (the test's copy of it loaded
+    once: ``prepared``, tests/prepared.py)."""
     return muster
 
 

@@ -7,30 +7,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.resources import files
-from pathlib import Path
 
 import pytest
 
 from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
-from muster.pack import read_pack
-from muster.pack.loader import load_pack
 from muster.settings import Settings
 from tests.e2e.client import WebClient, web_client
 from tests.integration.test_training import complete_drill, row
+from tests.prepared import example_pack, prepared_for
 
-EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 DEMO_PASSWORD = "muster-demo"  # the example pack's demo accounts
+NOW = datetime(2026, 11, 26, 4, tzinfo=UTC)
+
+prepared = prepared_for("city", example_pack(at=NOW))
 
 
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """Return Lanjiang on 26 November 2026 with one drill FIRE did well in."""
-    deployment = bootstrap(
-        settings, clock=SimulatedClock(datetime(2026, 11, 26, 4, tzinfo=UTC))
-    )
-    load_pack(deployment, read_pack(EXAMPLE))
+    """Return Lanjiang on 26 November 2026 (the test's copy of the pack loaded once:
+    ``prepared``, tests/prepared.py) with one drill FIRE did well in."""
+    deployment = bootstrap(settings, clock=SimulatedClock(NOW))
     complete_drill(deployment, "d1", [row("FIRE", 4, 1, 0)], ["FIRE"])
     yield deployment
     deployment.engine.dispose()

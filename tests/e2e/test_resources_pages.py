@@ -6,31 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.resources import files
-from pathlib import Path
 
 import pytest
 
 from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
-from muster.pack import read_pack
-from muster.pack.loader import load_pack
 from muster.settings import Settings
 from muster.web.auth import CSRF_HEADER
 from tests.e2e.client import WebClient, issue_api_key, web_client
+from tests.prepared import example_pack, prepared_for
 
-EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 DEMO_PASSWORD = "muster-demo"  # the example pack's demo accounts
 PUMPS = "WATER-PUMP-500"
+NOW = datetime(2026, 11, 26, 4, tzinfo=UTC)
+
+prepared = prepared_for("city", example_pack(at=NOW))
 
 
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """Return Lanjiang with its pack loaded."""
-    deployment = bootstrap(
-        settings, clock=SimulatedClock(datetime(2026, 11, 26, 4, tzinfo=UTC))
-    )
-    load_pack(deployment, read_pack(EXAMPLE))
+    """Return Lanjiang with its pack loaded (the test's copy of the pack loaded once:
+    ``prepared``, tests/prepared.py)."""
+    deployment = bootstrap(settings, clock=SimulatedClock(NOW))
     yield deployment
     deployment.engine.dispose()
 

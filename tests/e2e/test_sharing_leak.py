@@ -22,7 +22,8 @@ from muster.identity import queries as identity
 from muster.settings import Settings
 from muster.sharing.domain.commands import ReadShared
 from tests.e2e.client import WebClient, web_client
-from tests.sharing_city import CENTRE, City, demo_city
+from tests.prepared import prepared_for
+from tests.sharing_city import CENTRE, DEMO, City, demo_city
 
 DATA = files("muster") / "examples/lanjiang/data/PSB_VULNERABLE_RESIDENTS.json"
 RESIDENTS: list[dict[str, Any]] = json.loads(DATA.read_text(encoding="utf-8"))
@@ -43,6 +44,9 @@ def forms(value: str) -> list[str]:
     """The ways a value may appear in a body: as is, JSON-escaped, URL-encoded."""
     escaped = json.dumps(value)[1:-1]
     return sorted({value, escaped, httpx.QueryParams({"v": value}).get("v") or value})
+
+
+prepared = prepared_for("city", DEMO)  # the demo city, loaded once
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from muster.settings import Settings
 from muster.situation import queries
 from muster.situation.domain.commands import OpenAssessment, SubmitReport, SubmitView
 from tests.e2e.client import WebClient, web_client
-from tests.sharing_city import START, City, demo_city
+from tests.prepared import prepared_for
+from tests.sharing_city import DEMO, START, City, demo_city
 
 DEMO_PASSWORD = "muster-demo"
 S203_FLOOD_POINT = (28.1087, 112.7977)
@@ -56,6 +57,9 @@ def _report(city: City, north_km: float, text: str) -> None:
     command = SubmitReport(category="11A01", latitude=lat + north_km / 111.0,
                            longitude=lon, text=text)  # fmt: skip
     city.muster.bus.handle(command, city.readers["FIRE"])
+
+
+prepared = prepared_for("scene", DEMO)  # the demo city, loaded once
 
 
 @pytest.fixture

@@ -8,36 +8,31 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from importlib.resources import as_file, files
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from muster.bootstrap import Muster, bootstrap
-from muster.core.clock import SimulatedClock
+from muster.core.clock import Clock, SimulatedClock
 from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.identity import queries as identity
 from muster.ingest.domain.commands import IngestCap, IngestFile
 from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.response.domain.commands import ActivatePlan, OpenIncident
 from muster.settings import Settings
 from tests import factories
 from tests.e2e.client import WebClient, event_types, head, web_client
+from tests.prepared import Prepared, example, prepared_for
 
 START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 DEMO_PASSWORD = "muster-demo"  # the demo pack's published password
 RESTRICTED = "WATER_RIVER_LEVELS"
 
 
-@pytest.fixture
-def city(settings: Settings) -> Iterator[Muster]:
-    """The demo pack on a simulated clock, its river levels made CONDITIONAL (no
-    agreement shares them: only WATER reads them)."""
-    muster = bootstrap(settings, clock=SimulatedClock(START))
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        pack = read_pack(Path(folder))
+def _load_restricted(muster: Muster, _clock: Clock) -> None:
+    """Load the demo pack with its river levels made CONDITIONAL (no agreement shares
+    them: only WATER reads them)."""
+    pack = example()
     datasets = tuple(
         dataclasses.replace(
             item, sharing_class="CONDITIONAL", sharing_conditions="WATER only (test)"
@@ -47,6 +42,16 @@ def city(settings: Settings) -> Iterator[Muster]:
         for item in pack.datasets
     )
     load_pack(muster, dataclasses.replace(pack, datasets=datasets))
+
+
+prepared = prepared_for("city", Prepared("restricted_rivers", _load_restricted, START))
+
+
+@pytest.fixture
+def city(settings: Settings) -> Iterator[Muster]:
+    """The demo pack on a simulated clock, its river levels made CONDITIONAL (the
+    test's copy of it loaded once: ``prepared``, tests/prepared.py)."""
+    muster = bootstrap(settings, clock=SimulatedClock(START))
     yield muster
     muster.engine.dispose()
 

@@ -26,7 +26,8 @@ from muster.settings import Settings
 from muster.situation.assess_service import assess_incident, current_model
 from muster.situation.domain.cascade_events import RegisterCascadeModel
 from muster.situation.domain.cascade_results import Assessment
-from tests.sharing_city import START, City, demo_city
+from tests.prepared import prepared_for
+from tests.sharing_city import DEMO, START, City, demo_city
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 CATEGORIES = {"11": "NATURAL_DISASTER", "12": "ACCIDENT_DISASTER"}
@@ -53,6 +54,9 @@ FLOOD_LAYERS = {
     "water_plants": ("WATER_SUPPLY_PLANTS", "WATER"),
     "slopes": ("NATRES_LANDSLIDE_SLOPES", "NATRES"),
 }
+
+
+prepared = prepared_for("city", DEMO)  # the demo city, loaded once
 
 
 @pytest.fixture

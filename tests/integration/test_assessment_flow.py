@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.resources import as_file, files
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +12,6 @@ from muster.bootstrap import Muster, bootstrap
 from muster.core.clock import SimulatedClock
 from muster.core.errors import DomainError, PermissionDenied, ValidationFailed
 from muster.core.messages import Actor
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.response import queries as response_queries
 from muster.response.domain.commands import OpenIncident
 from muster.settings import Settings
@@ -25,7 +21,9 @@ from muster.situation.domain.commands import (
     OpenAssessment,
     SubmitView,
 )
+from tests.prepared import example_pack, prepared_for
 
+START = datetime(2026, 7, 1, tzinfo=UTC)
 COMMANDER = Actor(
     kind="user", id="cmd", department="EMB", roles=frozenset({"commander"})
 )
@@ -36,12 +34,14 @@ def _duty(department: str) -> Actor:
                  roles=frozenset({"duty_officer"}))  # fmt: skip
 
 
+prepared = prepared_for("city", example_pack(at=START))
+
+
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """The demo pack on a simulated clock."""
-    muster = bootstrap(settings, clock=SimulatedClock(datetime(2026, 7, 1, tzinfo=UTC)))
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        load_pack(muster, read_pack(Path(folder)))
+    """The demo pack on a simulated clock (the test's copy of it loaded once:
+    ``prepared``, tests/prepared.py)."""
+    muster = bootstrap(settings, clock=SimulatedClock(START))
     yield muster
     muster.engine.dispose()
 

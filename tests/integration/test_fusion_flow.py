@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib.resources import as_file, files
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,13 +15,12 @@ from muster.core.clock import SimulatedClock
 from muster.core.errors import NotFound, PermissionDenied, ValidationFailed
 from muster.core.messages import SYSTEM_ACTOR, Actor
 from muster.ingest.domain.commands import IngestFile
-from muster.pack.loader import load_pack
-from muster.pack.validation import read_pack
 from muster.response import queries as incidents
 from muster.response.domain.commands import OpenIncident
 from muster.settings import Settings
 from muster.situation.domain.commands import MergeClusters, SplitCluster, SubmitReport
 from muster.situation.read_models import clusters, reports
+from tests.prepared import example_pack, prepared_for
 
 START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 FIRE = Actor(kind="user", id="fire.duty", department="FIRE",
@@ -32,12 +29,14 @@ OBSERVER = Actor(kind="user", id="olga", department="EMB",
                  roles=frozenset({"observer"}))  # fmt: skip
 
 
+prepared = prepared_for("city", example_pack(at=START))
+
+
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """The demo pack (report streams and fusion settings) on a simulated clock."""
+    """The demo pack (report streams and fusion settings) on a simulated clock (the
+    test's copy of it loaded once: ``prepared``, tests/prepared.py)."""
     muster = bootstrap(settings, clock=SimulatedClock(START))
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        load_pack(muster, read_pack(Path(folder)))
     yield muster
     muster.engine.dispose()
 

@@ -23,6 +23,7 @@ from muster.response.domain import commands as response
 from muster.sharing import queries as sharing
 from muster.sharing.domain import agreements as rules
 from muster.sharing.domain.commands import ReadShared, ReconcileGrants
+from tests.prepared import Prepared, example, example_pack
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "muster" / "examples" / "lanjiang"
 SHARING = "sharing.yaml"
@@ -68,6 +69,32 @@ def copy_example(tmp_path: Path, *, sharing_yaml: str | None = None) -> Path:
     if sharing_yaml is not None:
         (pack / SHARING).write_text(sharing_yaml, encoding="utf-8")
     return pack
+
+
+LOADED = example_pack()
+WITH_DEMO = example_pack(demo_data=True)
+
+
+@pytest.fixture
+def prepared(request: pytest.FixtureRequest) -> Prepared | None:
+    """Tests that use ``lanjiang`` start with the example pack loaded, those that use
+    ``lanjiang_demo`` with its demo records too (copies of each loaded once:
+    tests/prepared.py); the others from an empty database."""
+    if "lanjiang_demo" in request.fixturenames:
+        return WITH_DEMO
+    return LOADED if "lanjiang" in request.fixturenames else None
+
+
+@pytest.fixture
+def lanjiang(muster: Muster) -> Muster:
+    """Return the test deployment with the example pack loaded."""
+    return muster
+
+
+@pytest.fixture
+def lanjiang_demo(muster: Muster) -> Muster:
+    """Return the test deployment with the example pack and its demo records."""
+    return muster
 
 
 def head(muster: Muster) -> int:
@@ -119,21 +146,19 @@ class TestExamplePackAgreements:
         assert loaded["PSB_VR_COUNTS"]["data"]["mode"] == "aggregate"
 
     def test_given_a_loaded_pack_when_loaded_again_then_agreements_are_unchanged(
-        self, muster: Muster
+        self, lanjiang: Muster
     ) -> None:
         """Given Lanjiang loaded, when it is loaded again, then every agreement is
         unchanged and the log does not move."""
-        pack = read_pack(EXAMPLE)
-        load_pack(muster, pack)
-        before = head(muster)
+        before = head(lanjiang)
 
-        summary = load_pack(muster, pack)
+        summary = load_pack(lanjiang, example())
 
         assert summary.agreements.to_json() == {
             "created": 0, "updated": 0, "unchanged": 9
         }  # fmt: skip
         assert summary.is_unchanged
-        assert head(muster) == before
+        assert head(lanjiang) == before
 
     def test_given_a_changed_agreement_when_reloaded_then_it_is_updated(
         self, muster: Muster, tmp_path: Path
@@ -250,19 +275,16 @@ class TestDemoData:
     """data/<DATASET>.json files, loaded after the pack by `muster demo`."""
 
     def test_given_the_loaded_pack_when_demo_data_loads_then_records_are_stored(
-        self, muster: Muster
+        self, lanjiang: Muster
     ) -> None:
         """Given Lanjiang loaded, when its demo data is loaded, then the 40 fictional
         residents pass the dataset's validation and are stored."""
-        pack = read_pack(EXAMPLE)
-        load_pack(muster, pack)
-
-        lines = load_demo_data(muster, pack)
+        lines = load_demo_data(lanjiang, example())
 
         assert lines[0] == (
             f"Demo data data/{RESIDENTS}.json: 40 records loaded, 0 quarantined"
         )
-        with muster.engine.connect() as conn:
+        with lanjiang.engine.connect() as conn:
             assert ingest.count_stored(conn, RESIDENTS) == 40
             communities = {r.values["community"] for r in ingest.list_records(
                 conn, RESIDENTS
@@ -270,19 +292,15 @@ class TestDemoData:
         assert {"青山社区", "滨江社区", "东湖社区"} <= communities
 
     def test_given_demo_data_loaded_when_loaded_again_then_nothing_is_added(
-        self, muster: Muster
+        self, lanjiang_demo: Muster
     ) -> None:
         """Given the demo data loaded, when it is loaded again, then ingest knows the
         file by its digest and stores no record twice."""
-        pack = read_pack(EXAMPLE)
-        load_pack(muster, pack)
-        load_demo_data(muster, pack)
-
-        lines = load_demo_data(muster, pack)
+        lines = load_demo_data(lanjiang_demo, example())
 
         assert lines[0] == f"Demo data data/{RESIDENTS}.json: already loaded"
         assert all(line.endswith(": already loaded") for line in lines)
-        with muster.engine.connect() as conn:
+        with lanjiang_demo.engine.connect() as conn:
             assert ingest.count_stored(conn, RESIDENTS) == 40
 
     def test_given_a_data_file_without_dataset_then_nothing_is_sent(
@@ -305,17 +323,13 @@ class TestDemoData:
             assert ingest.count_stored(conn, RESIDENTS) == 0
 
     def test_given_pack_and_data_when_fire_reads_residents_then_counts_only(
-        self, muster: Muster
+        self, lanjiang_demo: Muster
     ) -> None:
         """Given Lanjiang and its demo data, when FIRE reads the vulnerable residents
         outside any incident, then it gets counts per community (PSB_VR_COUNTS)."""
-        pack = read_pack(EXAMPLE)
-        load_pack(muster, pack)
-        load_demo_data(muster, pack)
-
-        read = muster.bus.handle(
+        read = lanjiang_demo.bus.handle(
             ReadShared(dataset=RESIDENTS, purpose="evacuation"),
-            actor_of(muster, "fire.duty"),
+            actor_of(lanjiang_demo, "fire.duty"),
         )
 
         assert read.decision == "aggregate"
@@ -324,22 +338,19 @@ class TestDemoData:
         assert dict(read.aggregates)["滨江社区"] >= 5
 
     def test_given_a_level_two_flood_near_the_cluster_then_fire_reads_masked_records(
-        self, muster: Muster
+        self, lanjiang_demo: Muster
     ) -> None:
         """Given Lanjiang, its demo data and a flood (11A01) near 滨江社区 raised to
         level II by the plan's joint decision, when FIRE reads the residents for the
         incident, then PSB_VR_EVACUATION lets the masked records through."""
-        pack = read_pack(EXAMPLE)
-        load_pack(muster, pack)
-        load_demo_data(muster, pack)
-        incident_id = flood_at_level_two(muster)
-        muster.bus.handle(ReconcileGrants(), SYSTEM_ACTOR)
+        incident_id = flood_at_level_two(lanjiang_demo)
+        lanjiang_demo.bus.handle(ReconcileGrants(), SYSTEM_ACTOR)
 
-        read = muster.bus.handle(
+        read = lanjiang_demo.bus.handle(
             ReadShared(
                 dataset=RESIDENTS, purpose="evacuation", incident_id=incident_id
             ),
-            actor_of(muster, "fire.duty"),
+            actor_of(lanjiang_demo, "fire.duty"),
         )
 
         assert read.decision == "allow"

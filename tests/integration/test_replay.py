@@ -13,6 +13,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from muster.alerting.domain.commands import (
+    ApproveAlert,
+    ComposeAlert,
+    DiscardAlert,
+    LinkConcurrence,
+    PublishAlert,
+    ReviseAlert,
+    SetWarningTemplates,
+)
 from muster.bootstrap import PROJECTIONS, Muster, bootstrap
 from muster.catalog.domain.commands import (
     DatasetField,
@@ -38,9 +47,16 @@ from muster.ingest.domain.commands import EvaluateQuality, IngestFile
 from muster.notify.domain.commands import DeliverDueNotifications, SetWebhook
 from muster.pack import read_pack
 from muster.resources.domain.commands import (
+    CancelRequest,
+    ChangeCommitmentStatus,
     ChangeResourceStatus,
+    CommitResource,
+    DecideAllocation,
+    DeclineRequest,
+    RecordAllocationProposal,
     RegisterResource,
     RegisterResourceType,
+    RequestResource,
 )
 from muster.response import queries as response_queries
 from muster.response.domain.commands import (
@@ -315,16 +331,26 @@ def _review(
 def _training(muster: Muster) -> None:
     """Register a course, then record it for bob twice (created, then updated)."""
     muster.bus.handle(
-        RegisterCourse(code="DUTY-BASIC", title_zh="值守基础", title_en="Duty basic",
-                       role="duty_officer", tier="basic", validity_months=36),
+        RegisterCourse(
+            code="DUTY-BASIC",
+            title_zh="值守基础",
+            title_en="Duty basic",
+            role="duty_officer",
+            tier="basic",
+            validity_months=36,
+        ),
         SYSTEM_ACTOR,
-    )  # fmt: skip
+    )
     for provider in ("EMB", "Academy"):
         muster.bus.handle(
-            RecordTraining(username="bob", course="DUTY-BASIC",
-                           completed_on="2026-01-15", provider=provider),
+            RecordTraining(
+                username="bob",
+                course="DUTY-BASIC",
+                completed_on="2026-01-15",
+                provider=provider,
+            ),
             SYSTEM_ACTOR,
-        )  # fmt: skip
+        )
 
 
 def _resources(muster: Muster, fire_duty: Actor) -> None:
@@ -332,25 +358,156 @@ def _resources(muster: Muster, fire_duty: Actor) -> None:
     move it through statuses: every resources projection."""
     for name_en in ("Rescue team", "Rescue team (urban)"):
         muster.bus.handle(
-            RegisterResourceType(code="RESCUE_TEAM", name_zh="救援队", name_en=name_en,
-                                 kind="team", unit="team", measure="persons",
-                                 tiers=("I", "II")),
+            RegisterResourceType(
+                code="RESCUE_TEAM",
+                name_zh="救援队",
+                name_en=name_en,
+                kind="team",
+                unit="team",
+                measure="persons",
+                tiers=("I", "II"),
+            ),
             SYSTEM_ACTOR,
-        )  # fmt: skip
+        )
     for capability in (30.0, 36.0):
         muster.bus.handle(
-            RegisterResource(resource_id="FIRE-RT-1", department="FIRE",
-                             type_code="RESCUE_TEAM", name="特勤救援队", quantity=1,
-                             capability=capability, tier="I", latitude=28.2,
-                             longitude=112.9, ready_minutes=5),
+            RegisterResource(
+                resource_id="FIRE-RT-1",
+                department="FIRE",
+                type_code="RESCUE_TEAM",
+                name="特勤救援队",
+                quantity=1,
+                capability=capability,
+                tier="I",
+                latitude=28.2,
+                longitude=112.9,
+                ready_minutes=5,
+            ),
             SYSTEM_ACTOR,
-        )  # fmt: skip
-    for status, reason in (("assigned", ""), ("en_route", ""), ("released", ""),
-                           ("out_of_service", "engine fault")):  # fmt: skip
+        )
+    for status, reason in (
+        ("assigned", ""),
+        ("en_route", ""),
+        ("released", ""),
+        ("out_of_service", "engine fault"),
+    ):
         muster.bus.handle(
             ChangeResourceStatus(resource_id="FIRE-RT-1", status=status, reason=reason),
             fire_duty,
         )
+
+
+WARNING_TEMPLATES = {
+    "sender": "warnings@test.example",
+    "sender_name_zh": "测试预警中心",
+    "sender_name_en": "Test warning centre",
+    "concurrence": [{"response_type": "Shelter", "departments": ["FIRE"]}],
+    "hazards": [
+        {
+            "code": "flood",
+            "category": "Met",
+            "event_zh": "内涝",
+            "event_en": "Flood",
+            "headline_zh": "{colour}内涝预警",
+            "headline_en": "{colour} flood warning",
+            "description_zh": "{area}积水",
+            "description_en": "Water over {area}",
+            "colours": {
+                "yellow": {"response_types": ["Monitor"]},
+                "red": {"response_types": ["Shelter"]},
+            },
+        }
+    ],
+}
+
+
+def _requests(muster: Muster, commander: Actor, fire_duty: Actor) -> None:
+    """Request, commit, track, decline and cancel; record and decide a proposal:
+    every resource-request projection."""
+    muster.bus.handle(
+        RegisterResource(
+            resource_id="FIRE-RT-2",
+            department="FIRE",
+            type_code="RESCUE_TEAM",
+            name="二中队",
+            quantity=3,
+            capability=30.0,
+            tier="II",
+            latitude=28.21,
+            longitude=112.91,
+        ),
+        SYSTEM_ACTOR,
+    )
+    incident = factories.incident(muster, commander, "Flooded underpass")
+    asked = [
+        muster.bus.handle(
+            RequestResource(
+                incident_id=incident,
+                requested_by="EMB",
+                type_code="RESCUE_TEAM",
+                quantity=quantity,
+            ),
+            commander,
+        )
+        for quantity in (1, 2, 1)
+    ]
+    commitment = muster.bus.handle(
+        CommitResource(request_id=asked[0], resource_id="FIRE-RT-2"), fire_duty
+    )
+    for status in ("en_route", "released"):
+        muster.bus.handle(
+            ChangeCommitmentStatus(commitment_id=commitment, status=status), fire_duty
+        )
+    muster.bus.handle(
+        DeclineRequest(request_id=asked[2], department="FIRE", reason="busy"),
+        fire_duty,
+    )
+    muster.bus.handle(CancelRequest(request_id=asked[2], reason="done"), commander)
+    document = {
+        "assignments": [{"supply_id": "FIRE-RT-2", "request_id": asked[1], "units": 2}]
+    }
+    proposal = muster.bus.handle(
+        RecordAllocationProposal(incident_id=incident, proposal=document), commander
+    )
+    muster.bus.handle(
+        DecideAllocation(proposal_id=proposal, decision="approve"), commander
+    )
+
+
+def _warnings(muster: Muster, commander: Actor) -> None:
+    """Templates; compose, revise, approve, publish, update; link; discard: every
+    alerting projection."""
+    muster.bus.handle(SetWarningTemplates(document=WARNING_TEMPLATES), SYSTEM_ACTOR)
+    incident = factories.incident(muster, commander, "Flooded street")
+    first = muster.bus.handle(
+        ComposeAlert(incident_id=incident, hazard="flood", colour="yellow"), commander
+    )
+    muster.bus.handle(ReviseAlert(alert_id=first, headline={"en": "Flood!"}), commander)
+    muster.bus.handle(ApproveAlert(alert_id=first), SYSTEM_ACTOR)
+    muster.bus.handle(PublishAlert(alert_id=first), commander)
+    update = muster.bus.handle(
+        ComposeAlert(
+            incident_id=incident,
+            hazard="flood",
+            colour="yellow",
+            msg_type="Update",
+            follows=first,
+        ),
+        commander,
+    )
+    muster.bus.handle(ApproveAlert(alert_id=update), SYSTEM_ACTOR)
+    muster.bus.handle(PublishAlert(alert_id=update), commander)
+    shelter = muster.bus.handle(
+        ComposeAlert(incident_id=incident, hazard="flood", colour="red"), commander
+    )
+    decision = muster.bus.handle(
+        ProposeDecision(incident_id=incident, title="Shelter", departments=("FIRE",)),
+        commander,
+    )
+    muster.bus.handle(
+        LinkConcurrence(alert_id=shelter, decision_id=decision), commander
+    )
+    muster.bus.handle(DiscardAlert(alert_id=shelter, reason="rain stopped"), commander)
 
 
 PEOPLE = (
@@ -400,17 +557,23 @@ def _sharing(muster: Muster, world: Any) -> None:
         ),
     ):
         agreement = {
-            "code": code, "dataset": "TRANSPORT_STRANDED", "consumers": consumers,
-            "fields": ["rid", "location"], "purposes": ["response"], **extra,
-        }  # fmt: skip
+            "code": code,
+            "dataset": "TRANSPORT_STRANDED",
+            "consumers": consumers,
+            "fields": ["rid", "location"],
+            "purposes": ["response"],
+            **extra,
+        }
         muster.bus.handle(RegisterAgreement(agreement=agreement), world.transport_duty)
     request = muster.bus.handle(
         RequestAccess(
-            dataset="TRANSPORT_STRANDED", fields=("rid", "name"),
-            purposes=("response",), justification="排涝需要知道滞留人员位置",
+            dataset="TRANSPORT_STRANDED",
+            fields=("rid", "name"),
+            purposes=("response",),
+            justification="排涝需要知道滞留人员位置",
         ),
         world.water_duty,
-    )  # fmt: skip
+    )
     muster.bus.handle(
         DecideAccessRequest(request_id=request, approve=False, reason="已有协议"),
         world.transport_duty,
@@ -515,6 +678,8 @@ class Workload:
         _assessment(muster, bob)
         _training(muster)
         _resources(muster, bob)
+        _requests(muster, alice, bob)
+        _warnings(muster, alice)
         later = [{"station_id": "H1", "value": 0.1, "observed_at": "2026-07-01T08:05Z"}]
         muster.bus.handle_batch(  # in a batch: left queued for the trigger tick
             [

@@ -33,17 +33,21 @@ from muster.resources.history import resources_at
 from muster.settings import Settings
 from tests import factories
 from tests.cli_setup import Run
+from tests.prepared import example_pack, prepared_for
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 PUMPS = "WATER-PUMP-500"
 
 
+prepared = prepared_for("city", example_pack(at=NOW))
+
+
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """Return a deployment on a simulated clock with the Lanjiang pack loaded."""
+    """Return a deployment on a simulated clock with the Lanjiang pack loaded (the
+    test's copy of the pack loaded once: ``prepared``, tests/prepared.py)."""
     deployment = bootstrap(settings, clock=SimulatedClock(NOW))
-    load_pack(deployment, read_pack(EXAMPLE))
     yield deployment
     deployment.engine.dispose()
 

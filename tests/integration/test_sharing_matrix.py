@@ -19,7 +19,8 @@ import pytest
 from muster.core.messages import SYSTEM_ACTOR
 from muster.settings import Settings
 from muster.sharing.domain.commands import OpenBreakGlass, ReadShared, RegisterAgreement
-from tests.sharing_city import CENTRE, DEPARTMENTS, START, City, demo_city
+from tests.prepared import prepared_for
+from tests.sharing_city import CENTRE, DEMO, DEPARTMENTS, START, City, demo_city
 
 UNCONDITIONAL = (
     "MET_RAIN_GAUGES", "MET_CAP_WARNINGS", "WATER_RIVER_LEVELS",
@@ -84,6 +85,9 @@ def expected(department: str, dataset: str, scenario: str) -> Expected:
         }.get(dataset, {})
         return Expected("allow", masks)
     return Expected("deny")
+
+
+prepared = prepared_for("city", DEMO)  # the demo city, loaded once
 
 
 @pytest.fixture

@@ -28,17 +28,21 @@ from muster.training.domain.commands import RecordTraining
 from muster.training.domain.errors import TrainingInvalid, UnknownCourse
 from muster.training.readiness_queries import city_readiness, readiness_json
 from tests.cli_setup import Run
+from tests.prepared import example_pack, prepared_for
 
 EXAMPLE = Path(str(files("muster") / "examples" / "lanjiang"))
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # 12:00 in Lanjiang (UTC+8)
 TODAY = date(2026, 11, 26)
 
 
+prepared = prepared_for("city", example_pack(at=NOW))
+
+
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """Return a deployment on a simulated clock with the Lanjiang pack loaded."""
+    """Return a deployment on a simulated clock with the Lanjiang pack loaded (the
+    test's copy of the pack loaded once: ``prepared``, tests/prepared.py)."""
     deployment = bootstrap(settings, clock=SimulatedClock(NOW))
-    load_pack(deployment, read_pack(EXAMPLE))
     yield deployment
     deployment.engine.dispose()
 

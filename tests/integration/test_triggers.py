@@ -18,21 +18,23 @@ from muster.core.clock import SimulatedClock
 from muster.core.eventlog.tables import events
 from muster.core.messages import SYSTEM_ACTOR
 from muster.ingest.domain.commands import IngestCap, IngestFile
-from muster.pack.loader import load_pack
-from muster.pack.validation import check_pack, read_pack
+from muster.pack.validation import check_pack
 from muster.response import queries as incidents
 from muster.settings import Settings
 from muster.situation import queries
+from tests.prepared import example_pack, prepared_for
 
 START = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
 
+prepared = prepared_for("city", example_pack(at=START))
+
+
 @pytest.fixture
 def city(settings: Settings) -> Iterator[Muster]:
-    """The demo pack (with its trigger rules) on a simulated clock."""
+    """The demo pack (with its trigger rules) on a simulated clock (the test's copy
+    of it loaded once: ``prepared``, tests/prepared.py)."""
     muster = bootstrap(settings, clock=SimulatedClock(START))
-    with as_file(files("muster") / "examples" / "lanjiang") as folder:
-        load_pack(muster, read_pack(Path(folder)))
     yield muster
     muster.engine.dispose()
 

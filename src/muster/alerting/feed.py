@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import quote
 
 from muster.alerting.domain.model import COLOUR_NAMES
@@ -108,8 +109,9 @@ def _entry(entry: Entry) -> str:
     )
 
 
+@lru_cache(maxsize=256)
 def _category(term: str, scheme: str, label: str = "") -> str:
-    """Render one category."""
+    """Render one category (few distinct ones: msgType, status, colour)."""
     shown = f' label="{_attribute(label)}"' if label else ""
     return f'<category term="{_attribute(term)}" scheme="{scheme}"{shown}/>'
 

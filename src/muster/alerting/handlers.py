@@ -100,13 +100,6 @@ def _incident(uow: UnitOfWork, incident_id: str) -> IncidentView:
     return incident
 
 
-def _speakers(incident: IncidentView, templates: WarningTemplates) -> set[str]:
-    """The departments that speak for the incident's warnings."""
-    roles = incident.command_roles or {}
-    named = {incident.lead_department, roles.get("information_officer")}
-    return {code for code in named if code} | set(templates.issuers)
-
-
 def _alert(uow: UnitOfWork, alert_id: str) -> AlertView:
     view = queries.get_alert(uow.conn, alert_id)
     if view is None:
@@ -140,7 +133,7 @@ def compose_alert(command: ComposeAlert, uow: UnitOfWork) -> str:
     with uow:
         templates = _templates(uow)
         incident = _incident(uow, command.incident_id)
-        if not may_author(uow.actor, _speakers(incident, templates)):
+        if not may_author(uow.actor, queries.speakers(incident, templates)):
             raise PermissionDenied(
                 "composing a warning needs a duty officer or head of the incident's "
                 "lead, information-officer or issuing department, or a commander",
@@ -274,7 +267,7 @@ def revise_alert(command: ReviseAlert, uow: UnitOfWork) -> str:
         view = _alert(uow, command.alert_id)
         record = view.record
         incident = _incident(uow, record.incident_id)
-        if not may_author(uow.actor, _speakers(incident, _templates(uow))):
+        if not may_author(uow.actor, queries.speakers(incident, _templates(uow))):
             raise PermissionDenied(
                 "revising a warning needs an author's role", action="revise alert"
             )
@@ -309,7 +302,7 @@ def approve_alert(command: ApproveAlert, uow: UnitOfWork) -> str:
     with uow:
         record = _alert(uow, command.alert_id).record
         incident = _incident(uow, record.incident_id)
-        if not may_approve(uow.actor, _speakers(incident, _templates(uow))):
+        if not may_approve(uow.actor, queries.speakers(incident, _templates(uow))):
             raise PermissionDenied(
                 "approving a warning needs a head of a speaking department or a "
                 "commander",
@@ -333,7 +326,7 @@ def link_concurrence(command: LinkConcurrence, uow: UnitOfWork) -> str:
     with uow:
         record = _alert(uow, command.alert_id).record
         incident = _incident(uow, record.incident_id)
-        if not may_author(uow.actor, _speakers(incident, _templates(uow))):
+        if not may_author(uow.actor, queries.speakers(incident, _templates(uow))):
             raise PermissionDenied(
                 "linking a decision needs an author's role", action="link concurrence"
             )
@@ -377,7 +370,7 @@ def command_handlers(render: Render) -> dict[type[Command], Handler]:
         with uow:
             record = _alert(uow, command.alert_id).record
             incident = _incident(uow, record.incident_id)
-            speakers = _speakers(incident, _templates(uow))
+            speakers = queries.speakers(incident, _templates(uow))
             if not (
                 may_author(uow.actor, speakers) or may_approve(uow.actor, speakers)
             ):
@@ -428,7 +421,7 @@ def discard_alert(command: DiscardAlert, uow: UnitOfWork) -> str:
     with uow:
         record = _alert(uow, command.alert_id).record
         incident = _incident(uow, record.incident_id)
-        if not may_author(uow.actor, _speakers(incident, _templates(uow))):
+        if not may_author(uow.actor, queries.speakers(incident, _templates(uow))):
             raise PermissionDenied(
                 "discarding a warning needs an author's role", action="discard alert"
             )

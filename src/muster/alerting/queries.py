@@ -23,6 +23,7 @@ from muster.alerting.domain.model import (
 )
 from muster.alerting.domain.templates import WarningTemplates, parse_templates
 from muster.alerting.read_models import alerts, templates
+from muster.response.queries import IncidentView
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,15 @@ def _view(row: Row[Any]) -> AlertView:
     )
 
 
+def speakers(incident: IncidentView, templates: WarningTemplates | None) -> set[str]:
+    """Return the departments that speak for an incident's warnings: its lead, its
+    information officer's department (the plan's command roles) and the issuers."""
+    roles = incident.command_roles or {}
+    named = {incident.lead_department, roles.get("information_officer")}
+    issuers = set() if templates is None else set(templates.issuers)
+    return {code for code in named if code} | issuers
+
+
 def current_templates(conn: Connection) -> WarningTemplates | None:
     """Return the warning templates in force, or None before a pack set them."""
     row = conn.execute(select(templates.c.document)).first()
@@ -169,5 +179,6 @@ __all__ = [
     "get_alert",
     "list_alerts",
     "published",
+    "speakers",
     "templates_document",
 ]

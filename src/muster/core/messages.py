@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -58,6 +59,7 @@ class Event:
 
 
 E = TypeVar("E", bound=type[Event])
+T = TypeVar("T")
 
 _REGISTRY: dict[str, type[Event]] = {}
 Upcaster = Callable[[dict[str, JsonValue]], dict[str, JsonValue]]
@@ -105,6 +107,7 @@ Converter = Callable[[JsonValue], Any]
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _DECODERS: dict[type, tuple[tuple[str, Converter | None], ...]] = {}
+_SHORTCUTS: dict[type, _Shortcut] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -142,6 +145,12 @@ def event_from_data(name: str, version: int, data: Mapping[str, JsonValue]) -> E
             upcast = _UPCASTERS[(name, version)](upcast)
             version += 1
         payload = upcast
+    shortcut = _shortcut(cls)
+    if shortcut.as_is and payload.keys() == shortcut.names:
+        # Every field, no other key, nothing to convert: the values as they are.
+        if shortcut.construct is not None:
+            return shortcut.construct(payload)
+        return cls(**payload)
     kwargs: dict[str, Any] = {}
     for field_name, convert in _decoder(cls):
         if field_name in payload:
@@ -150,6 +159,74 @@ def event_from_data(name: str, version: int, data: Mapping[str, JsonValue]) -> E
                 value = convert(value)
             kwargs[field_name] = value
     return cls(**kwargs)
+
+
+def decoded_as_is(cls: type[Event], version: int, data: Mapping[str, Any]) -> bool:
+    """Tell whether ``event_to_data`` gives ``data`` back for an event decoded from it.
+
+    True when the payload is the current version's, holds every field and no other
+    key, and the class neither converts a field's JSON value (datetimes, enums,
+    tuples...) nor has a ``__post_init__``: the event then holds the decoded values
+    themselves. A caller needing the payload of an event read from the log may then
+    use the stored one (live, the envelope's data is ``event_to_data`` of the event).
+    """
+    shortcut = _shortcut(cls)
+    return (
+        shortcut.as_is and version == cls.wire_version and data.keys() == shortcut.names
+    )
+
+
+def slot_constructor(cls: type[T]) -> Callable[[Mapping[str, Any]], T] | None:
+    """Return a function making a frozen dataclass from a mapping of all its fields.
+
+    The instance is the one ``cls(**values)`` makes, built faster: a frozen
+    dataclass's ``__init__`` sets each field with ``object.__setattr__`` (looking
+    the name up), the dearest part of decoding an event; this sets each slot with
+    its own descriptor, as ``dataclasses`` writes an ``__init__`` (generated code,
+    field names only). A missing field raises ``KeyError``. None when it might not
+    be the same instance: no slots, a ``__post_init__``, or an ``__init__`` taking
+    other parameters than the fields (an ``InitVar``, a hand-written one).
+    """
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    names = [item.name for item in dataclasses.fields(cls) if item.init]
+    if list(inspect.signature(cls).parameters) != names:
+        return None
+    slots = [getattr(cls, name, None) for name in names]
+    if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+        return None
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = ["def construct(values):", "    instance = new(cls)"]
+    for index, (name, slot) in enumerate(zip(names, slots, strict=True)):
+        namespace[f"set_{index}"] = slot.__set__  # type: ignore[union-attr]
+        lines.append(f"    set_{index}(instance, values[{name!r}])")
+    lines.append("    return instance")
+    exec("\n".join(lines), namespace)  # noqa: S102 - field names, as dataclasses do
+    construct: Callable[[Mapping[str, Any]], T] = namespace["construct"]
+    return construct
+
+
+class _Shortcut:
+    """How ``event_from_data`` decodes a payload holding exactly the fields."""
+
+    __slots__ = ("as_is", "construct", "names")
+
+    def __init__(self, cls: type[Event]) -> None:
+        decoder = _decoder(cls)
+        self.names = frozenset(name for name, _convert in decoder)
+        """The payload's keys when it holds every field and no other."""
+        self.as_is = not hasattr(cls, "__post_init__") and all(
+            convert is None for _name, convert in decoder
+        )
+        """Such a payload's values are the event's fields, as they are."""
+        self.construct = slot_constructor(cls) if self.as_is else None
+
+
+def _shortcut(cls: type[Event]) -> _Shortcut:
+    found = _SHORTCUTS.get(cls)
+    if found is None:
+        found = _SHORTCUTS[cls] = _Shortcut(cls)
+    return found
 
 
 def _to_json(value: object) -> JsonValue:
@@ -203,9 +280,11 @@ __all__ = [
     "Actor",
     "Command",
     "Event",
+    "decoded_as_is",
     "event_from_data",
     "event_to_data",
     "event_type",
     "register_upcaster",
     "registered_event_types",
+    "slot_constructor",
 ]

@@ -1,4 +1,4 @@
-"""Channels that hold a drill's e-mails and webhooks instead of sending them.
+"""Channels that hold a drill's e-mails, webhooks and SMS instead of sending them.
 
 A sandbox copies the live log, so it knows the departments' real webhook URLs and
 the users' e-mail addresses. Unless the operator asks for live channels, a drill
@@ -46,9 +46,19 @@ class _HeldWebhook:
         return self.held.keep("webhook", url, message)
 
 
+@dataclass(frozen=True, slots=True)
+class _HeldSms:
+    held: HeldMessages
+
+    def send(self, message: Outgoing, *, to: str) -> str:
+        return self.held.keep("sms", to, message)
+
+
 def held_channels(held: HeldMessages) -> Channels:
     """Return channels that keep every message in ``held``."""
-    return Channels(email=_HeldEmail(held), webhook=_HeldWebhook(held))
+    return Channels(
+        email=_HeldEmail(held), webhook=_HeldWebhook(held), sms=_HeldSms(held)
+    )
 
 
 __all__ = ["HeldMessages", "held_channels"]

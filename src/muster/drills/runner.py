@@ -283,6 +283,7 @@ def start_drill(
         clock=clock,
         hasher=live.hasher,
         channels=held_channels(held) if held is not None else None,
+        live_channels=held is None,
     )
     return Drill(
         live=live, sandbox=sandbox, deployment=deployment, scenario=scenario,

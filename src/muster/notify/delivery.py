@@ -1,12 +1,13 @@
-"""The delivery tick: queue notifications for new response and sharing events, then
-deliver.
+"""The delivery tick: queue notifications for new response and sharing events and
+published public warnings, then deliver.
 
 One ``DeliverDueNotifications`` is one tick (ADR 0009):
 1. in one transaction, read the log after ``notify_cursor``, map each response or
-   sharing event to notices (``domain.audience``), append ``NotificationQueued``
-   (and, for in-app, its successful ``DeliveryAttempted``: the inbox row is the
-   delivery) and move the cursor;
-2. for each e-mail or webhook notification due by the clock: claim it in a short
+   sharing event to notices (``domain.audience``) and each ``alerting.AlertPublished``
+   to its subscribers (``warning_delivery``), append ``NotificationQueued`` (and, for
+   in-app, its successful ``DeliveryAttempted``: the inbox row is the delivery; for a
+   held exercise warning, its held attempt) and move the cursor;
+2. for each e-mail, webhook or SMS notification due by the clock: claim it in a short
    transaction (``notify_claims``), send outside any transaction, and record the
    outcome with ``RecordDelivery``, which schedules the retry by the backoff.
 """
@@ -23,6 +24,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from muster.alerting.domain.events import AlertPublished
 from muster.core.clock import isoformat_utc, parse_utc
 from muster.core.db import WRITE_OPTION
 from muster.core.errors import ConcurrencyConflict
@@ -33,8 +35,9 @@ from muster.notify.domain.audience import Cause, notices_for
 from muster.notify.domain.commands import DeliverDueNotifications, RecordDelivery
 from muster.notify.domain.errors import AttemptOutOfOrder
 from muster.notify.domain.events import DeliveryAttempted, NotificationQueued
-from muster.notify.domain.model import Channel, DeliveryStatus
+from muster.notify.domain.model import HELD, Channel, DeliveryStatus
 from muster.notify.domain.sharing_audience import AgreementFacts, RequestFacts
+from muster.notify.domain.warning_audience import WARNING_CAUSE
 from muster.notify.read_models import (
     claims,
     cursor,
@@ -42,13 +45,14 @@ from muster.notify.read_models import (
     webhook_secrets,
     webhooks,
 )
+from muster.notify.warning_delivery import WarningAudience, is_held, send_warning
 from muster.sharing import queries as sharing_queries
 
 logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "response-events"
 """The cursor's name predates sharing notices; it is kept so deployments keep theirs."""
-NOTIFYING_TYPES = ("response.", "sharing.", "drills.MessageInjected")
+NOTIFYING_TYPES = ("response.", "sharing.", "drills.MessageInjected", WARNING_CAUSE)
 """Prefixes of the event types that may notify anyone (``domain.audience``)."""
 SCAN_BATCH = 1000
 """Log events read per tick; a full batch means the tick has not caught up."""
@@ -182,6 +186,7 @@ def _queue_new(uow: UnitOfWork, channels: Channels) -> tuple[int, bool]:
             return 0, True
         now = uow.clock.now()
         directory = _IdentityDirectory(conn, email_enabled=channels.email is not None)
+        audience: WarningAudience | None = None
         queued = 0
         for item in batch:
             envelope = item.envelope
@@ -194,7 +199,12 @@ def _queue_new(uow: UnitOfWork, channels: Channels) -> tuple[int, bool]:
                 type=envelope.type,
                 is_exercise=envelope.is_exercise,
             )
-            for notice in notices_for(item.event, cause, directory):
+            if isinstance(item.event, AlertPublished):
+                audience = audience or WarningAudience(conn, channels)
+                notices = audience.notices(item.event, cause)
+            else:
+                notices = notices_for(item.event, cause, directory)
+            for notice in notices:
                 stream = f"notification-{notice.notification_id}"
                 if uow.stream_version(stream):
                     continue  # queued by an earlier scan of the same event
@@ -211,18 +221,20 @@ def _queue_new(uow: UnitOfWork, channels: Channels) -> tuple[int, bool]:
                         incident_id=notice.incident_id,
                         cause_event_id=cause.event_id,
                         cause_type=cause.type,
-                        is_exercise=cause.is_exercise,
+                        is_exercise=cause.is_exercise or notice.is_exercise,
                     )
                 ]
-                if notice.channel is Channel.IN_APP:
+                held = is_held(notice, cause.type, channels)
+                if notice.channel is Channel.IN_APP or held:
                     # The inbox row is the delivery: it is written with the event.
+                    # A held exercise warning is done without being sent.
                     events.append(
                         DeliveryAttempted(
                             notification_id=notice.notification_id,
                             channel=notice.channel.value,
                             attempt=1,
                             ok=True,
-                            error="",
+                            error=HELD if held else "",
                             next_attempt_at=None,
                         )
                     )
@@ -323,6 +335,8 @@ def _send(uow: UnitOfWork, channels: Channels, row: Any) -> str:
         cause_type=row.cause_type,
         is_exercise=row.is_exercise,
     )
+    if row.cause_type == WARNING_CAUSE:
+        return send_warning(uow, channels, row, message)
     with uow.context.engine.connect() as conn:
         if row.channel == Channel.EMAIL.value:
             user = identity_queries.get_user(conn, row.recipient)

@@ -1,4 +1,6 @@
-"""Read functions of the notify part: a user's inbox, notifications, delivery log."""
+"""Read functions of the notify part: a user's inbox, notifications, delivery log,
+and a published warning's delivery status per channel and subscriber (for the
+incident page)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,19 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.engine import Connection
 
+from muster.core.eventlog.tables import events
+from muster.notify.domain.model import HELD, DeliveryStatus
+from muster.notify.domain.warning_audience import WARNING_CAUSE
 from muster.notify.read_models import attempts, inbox, notifications
+
+DELIVERY_STATES: dict[str, tuple[str, str]] = {
+    "queued": ("待发送", "queued"),
+    "sent": ("已送达", "sent"),
+    "failed": ("发送失败，将重试", "failed, will retry"),
+    "given_up": ("已放弃", "given up"),
+    "held": ("演练：未发出", "held (exercise)"),
+}
+"""A warning delivery's state -> its (zh-CN, en) label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +163,64 @@ def delivery_log(conn: Connection, notification_id: str) -> list[AttemptView]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class WarningDelivery:
+    """Where one public warning stands with one subscriber on one channel.
+
+    ``state``: queued (not tried yet), sent, failed (will retry at
+    ``next_attempt_at``), given_up (every attempt failed) or held (an exercise
+    warning that no real channel carried).
+    """
+
+    notification_id: str
+    channel: str
+    subscriber: str
+    state: str
+    attempts: int
+    last_error: str
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+    def label(self, language: str) -> str:
+        """Return the state in the given language."""
+        zh, en = DELIVERY_STATES[self.state]
+        return zh if language == "zh-CN" else en
+
+
+def delivery_status(conn: Connection, alert_id: str) -> list[WarningDelivery]:
+    """Return a published alert's deliveries, by channel then subscriber (none
+    before the delivery tick has seen the alert, or if it was never published)."""
+    causes = select(events.c.event_id).where(
+        events.c.stream_id == f"alert-{alert_id}", events.c.type == WARNING_CAUSE
+    )
+    rows = conn.execute(
+        select(notifications)
+        .where(notifications.c.cause_event_id.in_(causes))
+        .order_by(notifications.c.channel, notifications.c.recipient)
+    )
+    return [
+        WarningDelivery(
+            notification_id=row.id,
+            channel=row.channel,
+            subscriber=row.recipient,
+            state=_state(row.status, row.attempts, row.last_error),
+            attempts=0 if row.last_error == HELD else row.attempts,
+            last_error="" if row.last_error == HELD else row.last_error,
+            next_attempt_at=row.next_attempt_at,
+            delivered_at=row.delivered_at,
+        )
+        for row in rows
+    ]
+
+
+def _state(status: str, attempts_made: int, last_error: str) -> str:
+    if status == DeliveryStatus.DELIVERED.value:
+        return "held" if last_error == HELD else "sent"
+    if status == DeliveryStatus.FAILED.value:
+        return "given_up"
+    return "failed" if attempts_made else "queued"
+
+
 def _view(row: Row[Any]) -> NotificationView:
     mapping = row._mapping
     return NotificationView(
@@ -168,10 +240,13 @@ def _view(row: Row[Any]) -> NotificationView:
 
 
 __all__ = [
+    "DELIVERY_STATES",
     "AttemptView",
     "InboxItem",
     "NotificationView",
+    "WarningDelivery",
     "delivery_log",
+    "delivery_status",
     "get_notification",
     "list_notifications",
     "unread_count",

@@ -6,7 +6,10 @@
 ``POST …/resources`` registers or describes a resource (admins, the department's
 duty officers and heads) and ``POST …/resources/{id}/status`` changes its status
 (also commanders). Refusals are MusterErrors, answered as problem+json by
-``web.errors``. Imported by ``web.app``.
+``web.errors``. ``edxl_router``: ``GET /api/v1/resource-requests/{id}/edxl-rm`` gives
+a request as an EDXL-RM RequestResource (``?answers=true``: its commitments and
+declines as a CommitResource; a commitment id: that commitment). Imported by
+``web.app``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -22,10 +25,12 @@ from muster.resources import queries
 from muster.resources.domain.commands import ChangeResourceStatus, RegisterResource
 from muster.resources.domain.errors import UnknownResource
 from muster.resources.domain.model import parse_status
+from muster.resources.edxl_rm import export_record
 from muster.resources.geojson import resources_collection
 from muster.web.deps import CurrentActor, Language, MusterDep
 
 router = APIRouter(prefix="/api/v1/resources", tags=["resources"])
+edxl_router = APIRouter(prefix="/api/v1/resource-requests", tags=["resources"])
 
 Text = Annotated[str | None, Query(max_length=64)]
 
@@ -169,4 +174,14 @@ async def change_status(
     return ResultOut(result=str(outcome))
 
 
-__all__ = ["router"]
+@edxl_router.get("/{record_id}/edxl-rm")
+def export_edxl(
+    record_id: str, _actor: CurrentActor, muster: MusterDep, answers: bool = False
+) -> Response:
+    """A request (or commitment) as an EDXL-RM 1.0 message (404 for an unknown id)."""
+    with muster.engine.connect() as conn:
+        data = export_record(conn, record_id, sent=muster.clock.now(), answers=answers)
+    return Response(data, media_type="application/xml")
+
+
+__all__ = ["edxl_router", "router"]

@@ -1,9 +1,15 @@
-"""Resources as GeoJSON: one point per resource with its type, quantity, capability,
-status and readiness, labelled in the reader's language.
+"""Resources and resource requests as GeoJSON, labelled in the reader's language.
 
-Used by the API (``GET /api/v1/resources?format=geojson``) and the situation map's
-``resources`` layer (``muster.situation.api``, now or at a past moment). Reads through
-``muster.resources.queries``; department names come from identity's queries.
+A resource is a point with its type, quantity, capability, status, readiness and (now,
+not at a past moment) the units under active commitments ("4 of 4 units committed").
+A request is a point at the place it asks for, with its status, type, units still
+needed and priority; its collection carries the map's texts (``labels``).
+
+Used by the API (``GET /api/v1/resources?format=geojson``,
+``GET /api/v1/resource-requests?format=geojson``) and the situation map (the
+``resources`` layer through ``muster.situation.api``, now or at a past moment; the
+requests layer fetched by ``static/map.js``). Reads through the part's queries;
+department names come from identity's queries.
 """
 
 from __future__ import annotations
@@ -14,15 +20,19 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from muster.identity import queries as identity
-from muster.resources import queries
+from muster.resources import queries, request_queries
 from muster.resources.domain.model import ResourceType
 from muster.resources.history import resources_at
 from muster.resources.labels import (
     MEASURE_LABELS,
+    REQUEST_MAP_LABELS,
+    REQUEST_STATUS_LABELS,
     STATUS_LABELS,
     UNIT_LABELS,
+    committed_label,
     label,
     ready_label,
+    translated,
 )
 
 Feature = dict[str, Any]
@@ -34,8 +44,12 @@ def resource_features(
     *,
     language: str,
     department_names: Mapping[str, str],
+    committed: Mapping[str, int] | None = None,
 ) -> list[Feature]:
-    """Return one GeoJSON point per resource, with labels in ``language``."""
+    """Return one GeoJSON point per resource, with labels in ``language``.
+
+    ``committed`` (units under active commitments per resource id) adds
+    ``committed_units`` and its label; None (a past moment) leaves them out."""
     features: list[Feature] = []
     for view in views:
         item = view.resource
@@ -60,6 +74,12 @@ def resource_features(
                 "link": f"/resources?department={item.department}#{item.id}",
             }
         )
+        if committed is not None:
+            units = committed.get(item.id, 0)
+            properties["committed_units"] = units
+            properties["committed_label"] = committed_label(
+                language, units, item.quantity
+            )
         features.append(
             {
                 "type": "Feature",
@@ -89,7 +109,11 @@ def resources_collection(
     types = {item.code: item for item in queries.list_types(conn)}
     names = {item.code: item.name(language) for item in identity.list_departments(conn)}
     features = resource_features(
-        views, types, language=language, department_names=names
+        views,
+        types,
+        language=language,
+        department_names=names,
+        committed=request_queries.committed_by_resource(conn),
     )
     return {"type": "FeatureCollection", "features": features}
 
@@ -102,7 +126,92 @@ def map_features(
     views = queries.list_resources(conn) if at is None else resources_at(conn, at)
     types = {item.code: item for item in queries.list_types(conn)}
     names = {item.code: item.name(language) for item in identity.list_departments(conn)}
-    return resource_features(views, types, language=language, department_names=names)
+    committed = None if at is not None else request_queries.committed_by_resource(conn)
+    return resource_features(
+        views, types, language=language, department_names=names, committed=committed
+    )
 
 
-__all__ = ["map_features", "resource_features", "resources_collection"]
+MAP_STATUSES = ("open", "partly_committed", "committed", "declined")
+"""Requests the map shows: not yet cancelled or closed."""
+
+
+def request_features(
+    views: Iterable[request_queries.RequestView],
+    types: Mapping[str, ResourceType],
+    *,
+    language: str,
+    department_names: Mapping[str, str],
+) -> list[Feature]:
+    """Return one GeoJSON point per request, with labels in ``language``."""
+    features: list[Feature] = []
+    for view in views:
+        item = view.request
+        of_type = types.get(item.type_code)
+        properties = view.to_json()
+        del properties["location"]
+        properties.update(
+            {
+                "location_name": item.location_name,
+                "type_name": of_type.name(language) if of_type else item.type_code,
+                "unit_label": label(
+                    language, UNIT_LABELS, of_type.unit if of_type else None
+                ),
+                "status_label": label(
+                    language, REQUEST_STATUS_LABELS, view.status.value
+                ),
+                "requested_by_name": department_names.get(
+                    item.requested_by, item.requested_by
+                ),
+                "to_department_name": None
+                if item.to_department is None
+                else department_names.get(item.to_department, item.to_department),
+                "committed_label": committed_label(
+                    language, view.committed_units, item.quantity
+                ),
+                "link": f"/resources#request-{item.id}",
+            }
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [item.longitude, item.latitude],
+                },
+                "properties": properties,
+            }
+        )
+    return features
+
+
+def requests_collection(
+    conn: Connection,
+    *,
+    language: str,
+    incident_id: str | None = None,
+    statuses: Iterable[str] = MAP_STATUSES,
+) -> dict[str, Any]:
+    """Return requests (by default those not cancelled or closed) as a GeoJSON
+    FeatureCollection whose ``labels`` are the map's texts for the layer."""
+    views = request_queries.list_requests(
+        conn, incident_id=incident_id, statuses=list(statuses)
+    )
+    types = {item.code: item for item in queries.list_types(conn)}
+    names = {item.code: item.name(language) for item in identity.list_departments(conn)}
+    features = request_features(views, types, language=language, department_names=names)
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "labels": translated(language, REQUEST_MAP_LABELS),
+    }
+
+
+__all__ = [
+    "MAP_STATUSES",
+    "map_features",
+    "request_features",
+    "requests_collection",
+    "resource_features",
+    "resources_collection",
+]

@@ -2,11 +2,14 @@
 ``?department=``), ``GET /resources/live`` (its live sections alone, for
 ``static/live.js``) and ``POST /resources/{id}/status`` (the status forms).
 
-The board counts units per type and status, lists the resources with their
-capability, place, readiness and status, and offers a status form on each resource
-the person may change (the department's duty officers and heads, commanders and
-admins; ``muster.resources.domain.permissions``). It follows the live feed: a status
-changed elsewhere shows without a reload. Imported by ``web.app``.
+The board shows the open resource requests the person may answer and their
+department's commitments (``muster.resources.request_board``; the forms post to
+``muster.resources.request_pages``), counts units per type and status, lists the
+resources with their capability, place, readiness and status, and offers a status
+form on each resource the person may change (the department's duty officers and
+heads, commanders and admins; ``muster.resources.domain.permissions``). It follows
+the live feed: a status changed or a request answered elsewhere shows without a
+reload. Imported by ``web.app`` and ``request_pages``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from muster.resources.domain.model import (
 )
 from muster.resources.domain.permissions import may_change_status
 from muster.resources.labels import (
+    DONE_NOTICES,
     KIND_LABELS,
     MEASURE_LABELS,
     STATUS_LABELS,
@@ -39,6 +43,7 @@ from muster.resources.labels import (
     label,
     ready_label,
 )
+from muster.resources.request_board import board_requests
 from muster.response import queries as response
 from muster.web.errors import message_for, status_for
 from muster.web.i18n import N_
@@ -167,7 +172,9 @@ def _row(
 
 def board_context(page: Page, department: str | None) -> dict[str, Any]:
     """Return what the board and its live sections render."""
+    assert page.user is not None  # noqa: S101 - SignedInPage guarantees it
     with page.muster.engine.connect() as conn:
+        requests = board_requests(conn, language=page.language, actor=page.user.actor)
         departments = identity.list_departments(conn)
         names = {item.code: item.name(page.language) for item in departments}
         if department is not None and department not in names:
@@ -181,6 +188,7 @@ def board_context(page: Page, department: str | None) -> dict[str, Any]:
         head = page.muster.store.head(conn)[0]
     tallies = queries.tally(views, types)
     return {
+        **requests,
         "department": department,
         "shown_name": names.get(department or "", ""),
         "departments": [(item.code, names[item.code]) for item in departments],
@@ -199,20 +207,24 @@ def _department(page: Page) -> str | None:
     return page.request.query_params.get("department") or None
 
 
-def _render(
+def render_board(
     page: Page,
     department: str | None,
     *,
     error: str = "",
     status_code: int = 200,
 ) -> Response:
+    """Render the board, with a notice (``?notice=`` a status, ``?done=`` what a
+    request form did) or a refusal's message."""
     notice = page.request.query_params.get("notice", "")
     changed = label(page.language, STATUS_LABELS, notice) if notice else ""
+    done = DONE_NOTICES.get(page.request.query_params.get("done", ""))
+    message = page.translate(CHANGED, status=changed) if changed else ""
     return page.render(
         "resources_board.html",
         status_code=status_code,
         error=error,
-        notice=page.translate(CHANGED, status=changed) if changed else "",
+        notice=page.translate(done) if done else message,
         **board_context(page, department),
     )
 
@@ -220,7 +232,7 @@ def _render(
 @router.get(BOARD)
 def board(page: SignedInPage) -> Response:
     """Show the resource board of every department, or of one."""
-    return _render(page, _department(page))
+    return render_board(page, _department(page))
 
 
 @router.get(BOARD + "/live")
@@ -275,7 +287,7 @@ async def change_status(
         message, code = _refusal(page, error), status_for(error)
         shown = department if CODE.match(department) else None
         return await run_in_threadpool(
-            lambda: _render(page, shown, error=message, status_code=code)
+            lambda: render_board(page, shown, error=message, status_code=code)
         )
     query = f"department={department}&" if CODE.match(department) else ""
     return RedirectResponse(
@@ -283,4 +295,4 @@ async def change_status(
     )
 
 
-__all__ = ["STATUS_BADGES", "board_context", "router"]
+__all__ = ["STATUS_BADGES", "board_context", "render_board", "router"]

@@ -10,22 +10,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 
 from muster.core.eventlog.prepared import Prepared
 from muster.core.eventlog.projections import AppendRow, ProjectionSet, Projector, Row
 from muster.core.eventlog.store import Envelope
-from muster.core.messages import Event, event_to_data
+from muster.core.messages import Event, decoded_as_is, event_to_data
 from muster.response.domain import events as ev
 from muster.response.domain.model import root_code
 from muster.response.projection_rows import clear_timer as _clear_timer
+from muster.response.projection_rows import (
+    incident_facts,
+    update_incident,
+    write_incident,
+)
 from muster.response.projection_rows import set_timer as _set_timer
 from muster.response.projection_rows import to_json as _json
 from muster.response.read_models import (
     PROJECTED_TABLES,
     chains,
-    incidents,
     plans,
     reports,
     sitreps,
@@ -37,14 +41,7 @@ from muster.response.task_projections import TASK_PROJECTORS
 
 # Statements built once (R10): replay runs these for every event of the log, and
 # building one per event cost more than executing it (docs/benchmarks.md, Replay).
-_INSERT_INCIDENT = Prepared(insert(incidents))
-# SET takes the columns of the parameters given; ``match_id`` is the row's id.
-_UPDATE_INCIDENT = Prepared(
-    update(incidents).where(incidents.c.id == bindparam("match_id"))
-)
-_INCIDENT_FACTS = Prepared(
-    select(incidents.c.facts).where(incidents.c.id == bindparam("incident_id"))
-)
+# The incident row's statements are in projection_rows (held on replay).
 _CLEAR_INCIDENT_TIMERS = Prepared(
     delete(timers).where(timers.c.incident_id == bindparam("incident_id"))
 )
@@ -95,7 +92,7 @@ def on_incident_opened(
     event: ev.IncidentOpened, envelope: Envelope, conn: Connection
 ) -> None:
     """Insert the new incident."""
-    _INSERT_INCIDENT.run(
+    write_incident(
         conn,
         {
             "id": event.incident_id,
@@ -115,7 +112,7 @@ def on_incident_opened(
 
 
 def _update_incident(conn: Connection, incident_id: str, **values: Any) -> None:
-    _UPDATE_INCIDENT.run(conn, {"match_id": incident_id, **values})
+    update_incident(conn, incident_id, values)
 
 
 def on_status_changed(
@@ -134,8 +131,8 @@ def on_facts_recorded(
     event: ev.IncidentFactsRecorded, envelope: Envelope, conn: Connection
 ) -> None:
     """Merge the recorded facts into the incident's."""
-    row = _INCIDENT_FACTS.first(conn, {"incident_id": event.incident_id})
-    facts = {**json.loads(row[0] if row is not None else "{}"), **event.facts}
+    stored = incident_facts(conn, event.incident_id)
+    facts = {**json.loads(stored if stored is not None else "{}"), **event.facts}
     _update_incident(
         conn, event.incident_id, facts=_json(facts), updated_at=envelope.recorded_at
     )
@@ -268,7 +265,10 @@ def on_sitrep_sent(
 
 def timeline_row(event: Event, envelope: Envelope) -> Row | None:
     """Return the event's row on its incident's timeline (None: not an incident's)."""
-    data = event_to_data(event)
+    if decoded_as_is(type(event), envelope.version, envelope.data):
+        data = envelope.data  # what event_to_data gives (replay: skip rebuilding it)
+    else:
+        data = event_to_data(event)
     incident_id = data.get("incident_id")
     if not isinstance(incident_id, str):
         return None

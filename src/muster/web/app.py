@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from muster.alerting import api as alerting_api
+from muster.alerting import pages as alerting_pages
 from muster.bootstrap import Muster, bootstrap
 from muster.catalog import api as catalog_api
 from muster.catalog import form_pages as catalog_form_pages
@@ -38,8 +40,11 @@ from muster.notify import api as notify_api
 from muster.notify import pages as notify_pages
 from muster.notify.tasks import NotifyTasks
 from muster.pack import api as pack_api
+from muster.resources import allocation_pages as resources_allocation_pages
 from muster.resources import api as resources_api
 from muster.resources import pages as resources_pages
+from muster.resources import request_api as resources_request_api
+from muster.resources import request_pages as resources_request_pages
 from muster.response import api as response_api
 from muster.response import inbox_pages as response_inbox_pages
 from muster.response import incident_pages as response_incident_pages
@@ -123,10 +128,17 @@ def create_app(settings: Settings, *, muster: Muster | None = None) -> FastAPI:
         training_api.router,
         training_pages.router,
         resources_api.router,
+        resources_api.edxl_router,
+        resources_request_api.router,
         resources_pages.router,
+        resources_request_pages.router,
+        resources_allocation_pages.router,
         drills_api.router,
         drills_control_pages.router,  # before /drills/{drill_id}
         drills_pages.router,
+        alerting_api.router,
+        alerting_api.public_router,
+        alerting_pages.router,
         feed.router,
         operations,
     ):

@@ -2,30 +2,36 @@
 
 ``core/messages.py`` builds one converter per field and class (replay decodes every
 event of the log); these tests hold it to the original algorithm, kept here as the
-reference, over every kind of field type an event may declare.
+reference, over every kind of field type an event may declare. ``decoded_as_is``
+says when an event's payload is the stored one (the timeline then reuses it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NewType
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from muster.core.clock import isoformat_utc, parse_utc
+from muster.core.eventlog.store import Envelope
 from muster.core.messages import (  # _decoder: the per-class plan under test
     Event,
     _decoder,
+    decoded_as_is,
     event_from_data,
     event_to_data,
     event_type,
     registered_event_types,
+    slot_constructor,
 )
 
 Code = NewType("Code", str)
@@ -204,3 +210,130 @@ def test_given_an_unknown_key_when_decoded_then_it_is_ignored() -> None:
     data = {**event_to_data(event), "retired_field": 1}
 
     assert event_from_data("test.EveryKindOfField", 1, data) == event
+
+
+@event_type("test.PlainFields")
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class PlainFields(Event):
+    """Fields whose JSON values are kept as they are (no converter)."""
+
+    name: str
+    count: int
+    ratio: float
+    flag: bool
+    facts: dict[str, Any]
+    anything: Any
+    note: str | None = None
+
+
+@event_type("test.Normalised")
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Normalised(Event):
+    """Plain fields, but the event changes a value after ``__init__``."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name.strip())
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+plain_payloads = st.fixed_dictionaries(
+    {
+        "name": texts, "count": st.integers(), "ratio": st.floats(allow_nan=False),
+        "flag": st.booleans(), "facts": st.dictionaries(texts, json_values),
+        "anything": json_values, "note": st.none() | texts,
+    }
+)  # fmt: skip
+
+
+@settings(deadline=None, max_examples=200)
+@given(payload=plain_payloads)
+def test_given_a_plain_payload_when_decoded_as_is_then_the_event_gives_it_back(
+    payload: dict[str, Any],
+) -> None:
+    """``decoded_as_is``: the event's payload is the stored one, value for value."""
+    event = event_from_data("test.PlainFields", 1, payload)
+
+    assert decoded_as_is(PlainFields, 1, payload)
+    assert event_to_data(event) == payload
+    assert json.dumps(event_to_data(event), sort_keys=True) == json.dumps(
+        payload, sort_keys=True
+    )
+
+
+@settings(deadline=None, max_examples=50)
+@given(payload=plain_payloads, event=events)
+def test_given_a_payload_that_is_not_kept_as_is_when_asked_then_no(
+    payload: dict[str, Any], event: EveryKindOfField
+) -> None:
+    """Converters, a missing or extra key, an older version, ``__post_init__``: no."""
+    missing = {k: v for k, v in payload.items() if k != "note"}
+
+    assert not decoded_as_is(EveryKindOfField, 1, event_to_data(event))
+    assert not decoded_as_is(PlainFields, 1, missing)
+    assert not decoded_as_is(PlainFields, 1, {**payload, "retired": 1})
+    assert not decoded_as_is(PlainFields, 0, payload)
+    assert not decoded_as_is(Normalised, 1, {"name": " x "})
+    assert event_to_data(event_from_data("test.Normalised", 1, {"name": " x "})) == {
+        "name": "x"
+    }
+
+
+def test_given_every_registered_event_class_when_built_by_slots_then_as_by_init() -> (
+    None
+):
+    """``slot_constructor`` makes the instance ``cls(**values)`` makes, still frozen."""
+    import muster.bootstrap  # noqa: F401 - registers every part's events
+
+    built = 0
+    classes: list[type[Any]] = [*registered_event_types().values(), Envelope]
+    for cls in classes:
+        construct = slot_constructor(cls)
+        if construct is None:
+            continue
+        values = {item.name: f"v{i}" for i, item in enumerate(dataclasses.fields(cls))}
+        made = construct(values)
+        expected = cls(**values)
+        assert (type(made), made, repr(made)) == (
+            type(expected),
+            expected,
+            repr(expected),
+        )
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.__setattr__(next(iter(values)), "changed")
+        built += 1
+    assert built > 50
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WithInitVar:
+    """``__init__`` takes a parameter that is not a field."""
+
+    name: str
+    scale: dataclasses.InitVar[int] = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class WithoutSlots:
+    """Fields in ``__dict__``, no slot descriptors."""
+
+    name: str
+
+
+def test_given_a_class_whose_init_does_more_when_asked_then_no_slot_constructor() -> (
+    None
+):
+    """``__post_init__``, an ``InitVar``, no slots: None (build it by calling it)."""
+    assert slot_constructor(Normalised) is None
+    assert slot_constructor(WithInitVar) is None
+    assert slot_constructor(WithoutSlots) is None
+    assert slot_constructor(PlainFields) is not None
+    with pytest.raises(KeyError):
+        slot_constructor(PlainFields)({"name": "only one"})  # type: ignore[misc]

@@ -12,26 +12,11 @@ from babel.messages.pofile import read_po
 from muster.web import i18n
 
 SRC = Path(i18n.__file__).resolve().parent.parent
-PYTHON_SOURCES = [
-    *sorted((SRC / "web").glob("*.py")),
-    SRC / "identity" / "pages.py",
-    SRC / "identity" / "api.py",
-    *sorted((SRC / "response").glob("*pages.py")),
-    SRC / "response" / "api.py",
-    *sorted((SRC / "catalog").glob("*pages.py")),
-    SRC / "catalog" / "forms.py",
-    SRC / "ingest" / "pages.py",
-    SRC / "ingest" / "labels.py",
-    SRC / "notify" / "pages.py",
-    *sorted((SRC / "sharing").glob("*pages.py")),
-    SRC / "sharing" / "api.py",
-    *sorted((SRC / "review").glob("*pages.py")),
-    SRC / "review" / "api.py",
-    SRC / "training" / "pages.py",
-    SRC / "resources" / "pages.py",
-    SRC / "resources" / "labels.py",
-    SRC / "drills" / "pages.py",
-]
+PYTHON_SOURCES = sorted(
+    path
+    for path in SRC.rglob("*.py")
+    if "N_(" in (text := path.read_text(encoding="utf-8")) or "translate(" in text
+)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

@@ -196,8 +196,18 @@ def _binder(
     processors: tuple[_Processor, ...],
 ) -> Callable[[Params], Bound]:
     """Return the function turning one row of parameters into the driver's."""
-    if positional and not constants and not any(processors) and len(names) > 1:
-        return itemgetter(*names)  # the common case: one C call per row
+    if positional and not constants:  # the common case: a C call per row, and ...
+        if len(names) == 1:
+            return _one_value(names[0], processors[0])
+        pick = itemgetter(*names)
+        if not any(processors):
+            return pick
+        processed = tuple(
+            (index, process)
+            for index, process in enumerate(processors)
+            if process is not None
+        )
+        return _processed(pick, processed)  # ... the few typed values processed
 
     def bind(params: Params) -> Bound:
         values = [params[name] if name in params else constants[name] for name in names]
@@ -207,6 +217,28 @@ def _binder(
         if positional:
             return tuple(values)
         return dict(zip(names, values, strict=True))
+
+    return bind
+
+
+def _one_value(name: str, process: _Processor) -> Callable[[Params], Bound]:
+    def bind(params: Params) -> Bound:
+        value = params[name]
+        return (value if process is None or value is None else process(value),)
+
+    return bind
+
+
+def _processed(
+    pick: Callable[[Params], tuple[Any, ...]],
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...],
+) -> Callable[[Params], Bound]:
+    def bind(params: Params) -> Bound:
+        values = list(pick(params))
+        for index, process in processed:
+            if values[index] is not None:
+                values[index] = process(values[index])
+        return tuple(values)
 
     return bind
 

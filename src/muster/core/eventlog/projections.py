@@ -8,6 +8,13 @@ inserts the row at once, like any projector; replay may instead hand ``project``
 with one ``executemany`` per batch. Since nothing reads those tables while projecting,
 the tables end up the same; ``tests/integration/test_replay_batched.py`` checks it.
 
+``replay_into`` also puts its ``RowBuffer`` on the scratch connection
+(``BUFFER_OPTION``, read with ``page_buffer``): a projector may then keep a
+``WriteBack`` of the rows it writes (``RowBuffer.held``) and let the buffer write them
+at the end of the page, provided no other projector reads or writes that table (the
+response part's incident rows, ``response.projection_rows.IncidentRows``). Live, and in
+``replay.rebuild``, ``page_buffer`` gives None and projectors write at once.
+
 Imported by the unit of work, replay, and each part's ``projections.py``.
 """
 
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
@@ -50,13 +57,36 @@ class AppendRow:
             self.statement.run(conn, row)
 
 
+BUFFER_OPTION = "muster_row_buffer"
+"""Execution option holding replay's ``RowBuffer`` (its own scratch connection only)."""
+
+
+class WriteBack(Protocol):
+    """Rows a projector holds during a page of replay, written by ``flush``."""
+
+    def flush(self, conn: Connection) -> None:
+        """Write every held change; the rows then read the same as if written live."""
+        ...
+
+
+W = TypeVar("W", bound=WriteBack)
+
+
 class RowBuffer:
     """Rows of ``AppendRow`` projectors held back to be inserted in bulk (replay)."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_held", "_rows")
 
     def __init__(self) -> None:
         self._rows: dict[AppendRow, list[Row]] = {}
+        self._held: dict[type[Any], WriteBack] = {}
+
+    def held(self, kind: type[W]) -> W:
+        """Return this buffer's write-back of the given kind (made on first use)."""
+        found = self._held.get(kind)
+        if found is None:
+            found = self._held[kind] = kind()
+        return found  # type: ignore[return-value]  # keyed by its own class
 
     def add(self, projector: AppendRow, event: Event, envelope: Envelope) -> None:
         """Build the event's row now; insert it at the next ``flush``."""
@@ -65,7 +95,9 @@ class RowBuffer:
             self._rows.setdefault(projector, []).append(row)
 
     def flush(self, conn: Connection) -> None:
-        """Insert every held row, in order, one ``executemany`` per run of rows."""
+        """Write the held rows: write-backs, then ``AppendRow`` rows in bulk."""
+        for held in self._held.values():
+            held.flush(conn)
         for projector, rows in self._rows.items():
             start = 0
             while start < len(rows):
@@ -76,6 +108,12 @@ class RowBuffer:
                 projector.statement.run_many(conn, rows[start:end])
                 start = end
             rows.clear()
+
+
+def page_buffer(conn: Connection) -> RowBuffer | None:
+    """Return the ``RowBuffer`` replay put on this connection (None: write at once)."""
+    buffer: RowBuffer | None = conn.get_execution_options().get(BUFFER_OPTION)
+    return buffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +163,14 @@ def save_position(conn: Connection, name: str, position: int) -> None:
 
 
 __all__ = [
+    "BUFFER_OPTION",
     "AppendRow",
     "ProjectionSet",
     "Projector",
     "Row",
     "RowBuffer",
     "RowBuilder",
+    "WriteBack",
+    "page_buffer",
     "save_position",
 ]

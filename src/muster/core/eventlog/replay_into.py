@@ -7,6 +7,12 @@ file or an in-memory SQLite database (``scratch_engine``). It returns the target
 engine, the position replayed to and the chain hash at that position, so a report
 computed from the replayed state can say which log range and head hash it came from.
 
+The scratch database is replay's own, so replay writes it the cheap way: prepared
+statements on its DB-API cursor (``prepared.Direct``), rows held and written a page
+at a time (``projections.RowBuffer``: timeline rows, the response part's incident
+rows), and the plain indexes of append-only tables built once at the end. What it
+holds afterwards is what live projection wrote (docs/benchmarks.md, "Replay").
+
 In-place rebuilding (truncate and replay the live read models) is ``replay.rebuild``.
 Imported by ``muster replay`` (``muster.review.cli``), tests and ``bench/replay.py``.
 """
@@ -25,7 +31,13 @@ from sqlalchemy.pool import StaticPool
 from muster.core.clock import isoformat_utc
 from muster.core.eventlog.chain import GENESIS_HASH
 from muster.core.eventlog.prepared import DIRECT_OPTION, Direct
-from muster.core.eventlog.projections import ProjectionSet, RowBuffer, save_position
+from muster.core.eventlog.projections import (
+    BUFFER_OPTION,
+    AppendRow,
+    ProjectionSet,
+    RowBuffer,
+    save_position,
+)
 from muster.core.eventlog.store import Recorded, SqlEventStore
 from muster.core.messages import Event
 from muster.core.migrate import upgrade
@@ -112,37 +124,25 @@ def replay_into(
     an in-memory one (``scratch_engine``). The replay stops before the first event
     past ``until_seq`` or recorded after ``until`` (the same rule as
     ``replay.rebuild``), so the target holds the read models exactly as live
-    projection left them then. Timeline-like rows (``AppendRow``) are inserted a
-    page of ``batch`` events at a time.
+    projection left them then. Timeline-like rows (``AppendRow``) and rows held by
+    projectors (``RowBuffer.held``) are written a page of ``batch`` events at a time.
     """
     engine = target if target is not None else scratch_engine()
     limit_time = isoformat_utc(until) if until is not None else None
     store = SqlEventStore()
-    last_seq: dict[str, int] = {}
-    with (
-        source.connect() as reader,
-        reader.begin(),
-        engine.connect() as writer,
-        writer.begin(),
-    ):
-        # The scratch connection is replay's alone: prepared statements skip
-        # SQLAlchemy's per-call bookkeeping on it (core/eventlog/prepared.py).
-        direct = Direct(writer)
-        writer.execution_options(**{DIRECT_OPTION: direct})
+    with source.connect() as reader, reader.begin(), engine.connect() as writer:
+        deferred = _drop_indexes(writer, _append_only_tables(projections))
         try:
-            last, count = _replay_pages(
-                store.read_batches(reader, batch=batch),
-                projections,
-                writer,
-                stop_after=(until_seq, limit_time),
-                progress=progress,
-                last_seq=last_seq,
-            )
+            with writer.begin():
+                last, count = _replay(
+                    store.read_batches(reader, batch=batch),
+                    projections,
+                    writer,
+                    stop_after=(until_seq, limit_time),
+                    progress=progress,
+                )
         finally:
-            direct.close()
-            writer.execution_options(**{DIRECT_OPTION: None})
-        for projection in projections:
-            save_position(writer, projection.name, last_seq.get(projection.name, 0))
+            _create_indexes(writer, deferred)
     if last is None:
         return Replayed(
             engine=engine,
@@ -160,10 +160,91 @@ def replay_into(
     )
 
 
+def _replay(
+    pages: Iterator[Iterator[Recorded]],
+    projections: Sequence[ProjectionSet],
+    writer: Connection,
+    *,
+    stop_after: tuple[int | None, str | None],
+    progress: ReplayProgress | None,
+) -> tuple[Recorded | None, int]:
+    """Project the pages and save the positions, in the writer's transaction."""
+    # The scratch connection is replay's alone: prepared statements skip
+    # SQLAlchemy's per-call bookkeeping on it (core/eventlog/prepared.py), and
+    # projectors may hold rows until the end of a page (projections.RowBuffer).
+    direct = Direct(writer)
+    rows = RowBuffer()
+    last_seq: dict[str, int] = {}
+    writer.execution_options(**{DIRECT_OPTION: direct, BUFFER_OPTION: rows})
+    try:
+        last, count = _replay_pages(
+            pages,
+            projections,
+            writer,
+            rows,
+            stop_after=stop_after,
+            progress=progress,
+            last_seq=last_seq,
+        )
+    finally:
+        direct.close()
+        writer.execution_options(**{DIRECT_OPTION: None, BUFFER_OPTION: None})
+    for projection in projections:
+        save_position(writer, projection.name, last_seq.get(projection.name, 0))
+    return last, count
+
+
+def _append_only_tables(projections: Sequence[ProjectionSet]) -> set[str]:
+    """Return the tables written by ``AppendRow`` projectors (read by none)."""
+    return {
+        projector.table.name
+        for projection in projections
+        for projectors in projection.handlers.values()
+        for projector in projectors
+        if isinstance(projector, AppendRow)
+    }
+
+
+def _drop_indexes(writer: Connection, tables: set[str]) -> list[str]:
+    """Drop the plain indexes of append-only tables; return the SQL making them.
+
+    Replay fills those tables without reading them (``AppendRow``): on the scratch
+    SQLite database, building each index once at the end is cheaper than keeping it
+    up to date row by row. Unique indexes stay (they check the rows).
+    """
+    if writer.dialect.name != "sqlite" or not tables:
+        return []
+    marks = ", ".join("?" for _ in tables)
+    quote = writer.dialect.identifier_preparer.quote
+    with writer.begin():
+        found = writer.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"  # noqa: S608
+            f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name",
+            tuple(sorted(tables)),
+        ).all()
+        deferred = [
+            (name, sql)
+            for name, sql in found
+            if not sql.upper().startswith("CREATE UNIQUE")
+        ]
+        for name, _sql in deferred:
+            writer.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    return [sql for _name, sql in deferred]
+
+
+def _create_indexes(writer: Connection, statements: list[str]) -> None:
+    """Create the indexes ``_drop_indexes`` dropped, as the schema had them."""
+    if statements:
+        with writer.begin():
+            for sql in statements:
+                writer.exec_driver_sql(sql)
+
+
 def _replay_pages(
     pages: Iterator[Iterator[Recorded]],
     projections: Sequence[ProjectionSet],
     conn: Connection,
+    rows: RowBuffer,
     *,
     stop_after: tuple[int | None, str | None],
     progress: ReplayProgress | None,
@@ -171,7 +252,6 @@ def _replay_pages(
 ) -> tuple[Recorded | None, int]:
     """Project pages until the limit; return the last event projected and the count."""
     until_seq, limit_time = stop_after
-    rows = RowBuffer()
     routes: dict[type[Event], list[ProjectionSet]] = {}
     last: Recorded | None = None
     count = 0
@@ -187,7 +267,7 @@ def _replay_pages(
             _project(projections, recorded, conn, last_seq, rows, routes)
             last = recorded
             count += 1
-        rows.flush(conn)  # the page's timeline rows, one executemany each
+        rows.flush(conn)  # the page's held rows; timeline rows one executemany each
         if progress is not None and last is not None:
             progress(count, last.envelope.seq)
         if stop:

@@ -83,6 +83,8 @@ class Notice:
     body_en: str
     link: str
     incident_id: str | None
+    is_exercise: bool = False
+    """Exercise whatever the cause's envelope says (a CAP alert of status Exercise)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ class Channel(StrEnum):
     IN_APP = "in-app"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    SMS = "sms"  # public warnings only, through the SMS gateway
 
 
 class DeliveryStatus(StrEnum):
@@ -38,6 +39,10 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 
 EXERCISE_PREFIX_ZH = "【演练】"
 EXERCISE_PREFIX_EN = "[EXERCISE] "
+
+HELD = "held: exercise warning; live channels are off"
+"""The note of the attempt that holds an exercise public warning: it counts as done
+and nothing is sent (ADR 0013: a drill never reaches a real channel)."""
 
 _NAMESPACE = uuid.UUID("6d757374-6572-4e6f-7469-667900000001")
 
@@ -71,6 +76,7 @@ __all__ = [
     "BACKOFF",
     "EXERCISE_PREFIX_EN",
     "EXERCISE_PREFIX_ZH",
+    "HELD",
     "MAX_ATTEMPTS",
     "Channel",
     "DeliveryStatus",

@@ -1,7 +1,9 @@
 /* Muster situation map (the common operating picture): Leaflet from /static/leaflet,
  * layers from /api/v1/situation/map/layers (GeoJSON), a time slider over the log's
  * span (right end = live), and live refresh when the feed (/api/events/stream) reports
- * an incident, task, trigger, CAP, observation or resource event. Clicking an incident shows its
+ * an incident, task, trigger, CAP, observation, resource or resource-request event.
+ * Resource requests (/api/v1/resource-requests?format=geojson, with their texts) are a
+ * layer of their own, coloured by status, shown live only. Clicking an incident shows its
  * cascade assessment (/api/v1/situation/incidents/{id}/cascade: chains, exposed assets,
  * departments to involve) in the side panel. No framework, no CDN; every text from the
  * server goes in with textContent (titles are user input). */
@@ -14,6 +16,12 @@
   var LEVEL_COLOURS = { L1: "#c62828", L2: "#fb8c00", L3: "#fdd835", L4: "#1e88e5" };
   var STATUS_COLOURS = { normal: "#2e7d32", over: "#d32f2f", unrated: "#9e9e9e" };
   var SEVERITY_COLOURS = { Extreme: "#b71c1c", Severe: "#ef6c00" };
+  var REQUESTS_URL = "/api/v1/resource-requests?format=geojson";
+  var REQUEST_STATUSES = ["open", "partly_committed", "committed", "declined"];
+  var REQUEST_EVENT_TYPES = [
+    "resources.ResourceRequested", "resources.RequestCancelled", "resources.ResourceCommitted",
+    "resources.RequestDeclined", "resources.CommitmentStatusChanged", "resources.AllocationDecided"
+  ];
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -50,13 +58,16 @@
     return box;
   }
 
-  function tagged(layer, kind, id) {
-    /* Mark the SVG element so pages and tests can find a feature. */
+  function tagged(layer, kind, id, status) {
+    /* Mark the SVG element so pages and tests can find a feature (and its status). */
     layer.on("add", function () {
       var node = layer.getElement ? layer.getElement() : null;
       if (node) {
         node.setAttribute("data-kind", kind);
         node.setAttribute("data-feature-id", id);
+        if (status) {
+          node.setAttribute("data-status", status);
+        }
       }
     });
     return layer;
@@ -103,7 +114,9 @@
       groups[name] = L.featureGroup().addTo(map);
       overlays[texts[name] || name] = groups[name];
     });
-    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    var layerControl = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    groups.requests = L.featureGroup().addTo(map); /* named once its texts arrive */
+    var requestTexts = null;
     L.control.scale({ imperial: false }).addTo(map);
     map.on("zoomstart dragstart", function () {
       if (!fitting && fitted) {
@@ -263,10 +276,64 @@
         [say("quantity"), amount],
         [say("capability"), capability],
         [say("status"), p.status_label + (p.status_reason ? " — " + p.status_reason : "")],
+        ["", p.committed_label], /* "4 of 4 units committed" */
         [say("readiness"), p.ready_label],
         [say("place"), p.location_name]
       ], p.link, say("open_board")));
-      return tagged(mark, "resource", p.id);
+      return tagged(mark, "resource", p.id, p.status);
+    }
+
+    function requestText(key) {
+      return (requestTexts && requestTexts[key]) || key;
+    }
+
+    function drawRequests(collection) {
+      /* Diamonds beside the place asked for, several at one place side by side. */
+      var stacked = {};
+      collection.features.forEach(function (feature) {
+        var p = feature.properties;
+        var at = feature.geometry.coordinates;
+        var key = at[0] + "," + at[1];
+        var index = stacked[key] = (stacked[key] === undefined ? 0 : stacked[key] + 1);
+        var mark = L.marker([at[1], at[0]], {
+          icon: L.divIcon({
+            className: "map-request map-request-" + p.status,
+            html: '<span class="map-request-shape"></span>',
+            iconSize: [14, 14], iconAnchor: [24 + 16 * index, -6]
+          }),
+          keyboard: true, title: p.type_name + " × " + p.quantity
+        });
+        mark.bindPopup(popup(p.type_name + " × " + p.quantity + (p.unit_label ? " " + p.unit_label : ""), [
+          [requestText("status"), p.status_label],
+          ["", p.committed_label],
+          [requestText("open_units"), p.open_units],
+          [requestText("requested_by"), p.requested_by_name],
+          [requestText("to_department"), p.to_department_name || requestText("any_department")],
+          [requestText("priority"), p.priority],
+          [requestText("needed_by"), when(p.needed_by)],
+          [requestText("place"), p.location_name],
+          ["", p.id]
+        ], p.link, requestText("open_board")));
+        groups.requests.addLayer(tagged(mark, "request", p.id, p.status));
+      });
+    }
+
+    function nameRequests(collection) {
+      /* The layer's name and legend come with its first collection, in the reader's language. */
+      if (requestTexts !== null || !collection.labels) {
+        return;
+      }
+      requestTexts = collection.labels;
+      layerControl.addOverlay(groups.requests, requestText("layer"));
+      var legend = document.getElementById("map-legend");
+      if (legend) {
+        REQUEST_STATUSES.forEach(function (status) {
+          var item = element("li", "map-legend-request");
+          item.appendChild(element("span", "swatch swatch-request swatch-request-" + status));
+          item.appendChild(document.createTextNode(requestText("legend_" + status)));
+          legend.appendChild(item);
+        });
+      }
     }
 
     function triggerLayer(feature, latlng) {
@@ -367,10 +434,15 @@
       }
     }
 
-    function draw(data) {
+    function draw(data, requests) {
       LAYERS.forEach(function (name) {
         groups[name].clearLayers();
       });
+      groups.requests.clearLayers();
+      if (requests) {
+        nameRequests(requests);
+        drawRequests(requests);
+      }
       var layers = data.layers;
       groups.cap_areas.addLayer(L.geoJSON(layers.cap_areas, {
         style: capStyle,
@@ -451,6 +523,11 @@
       var moment = sliderMoment();
       var url = layersUrl + (moment === null ? "" : "?at=" + encodeURIComponent(moment));
       var ticket = ++requested;
+      /* Requests are shown live only: the log is not folded for them. */
+      var requests = moment !== null ? Promise.resolve(null) :
+        fetch(REQUESTS_URL, { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .catch(function () { return null; });
       fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) {
           if (!response.ok) {
@@ -459,6 +536,12 @@
           return response.json();
         })
         .then(function (data) {
+          return requests.then(function (found) {
+            return { data: data, requests: found };
+          });
+        })
+        .then(function (both) {
+          var data = both.data;
           if (ticket !== requested) {
             return; /* a newer request is on its way */
           }
@@ -472,7 +555,7 @@
                 Math.round((at - from) / (to - from) * SLIDER_MAX))));
             }
           }
-          draw(data);
+          draw(data, both.requests);
           showTime(data.live ? null : data.at);
         })
         .catch(function () {
@@ -502,6 +585,11 @@
       return;
     }
     var types = JSON.parse(container.getAttribute("data-event-types") || "[]");
+    REQUEST_EVENT_TYPES.forEach(function (type) {
+      if (types.indexOf(type) === -1) {
+        types.push(type);
+      }
+    });
     var after = container.getAttribute("data-after") || "0";
     var source = new EventSource("/api/events/stream?after=" + encodeURIComponent(after));
     if (window.Muster && window.Muster.shareFeed) {
