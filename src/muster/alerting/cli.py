@@ -10,7 +10,7 @@ too.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -25,8 +25,7 @@ from muster.alerting.domain.commands import (
 )
 from muster.core.cli import cli_context, print_json, stdout
 from muster.core.errors import NotFound
-from muster.core.messages import Command
-from muster.identity import queries as identity
+from muster.identity.cli import ActAs, run_as
 
 warnings_app = typer.Typer(
     name="warnings",
@@ -35,18 +34,7 @@ warnings_app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-User = Annotated[
-    str | None,
-    typer.Option("--user", help="Username to act as (default: Muster itself)."),
-]
-
-
-def _run(ctx: typer.Context, command: Command, user: str | None) -> Any:
-    """Run one command as the acting user; return the handler's answer."""
-    with cli_context(ctx).open_deployment() as deployment:
-        with deployment.engine.connect() as conn:
-            actor = identity.acting_actor(conn, user)
-        return deployment.bus.handle(command, actor)
+User = ActAs
 
 
 @warnings_app.command("compose")
@@ -86,7 +74,7 @@ def compose(
         headline=_texts(headline_zh, headline_en),
         instruction=_texts(instruction_zh, instruction_en),
     )
-    alert_id = _run(ctx, command, user)
+    alert_id = run_as(ctx, command, user)
     if as_json:
         print_json({"id": alert_id})
         return
@@ -105,7 +93,7 @@ def approve(
     user: User = None,
 ) -> None:
     """Approve a draft (a second person: never its author)."""
-    typer.echo(_run(ctx, ApproveAlert(alert_id=alert_id, comment=comment), user))
+    typer.echo(run_as(ctx, ApproveAlert(alert_id=alert_id, comment=comment), user))
 
 
 @warnings_app.command("link")
@@ -117,7 +105,7 @@ def link(
 ) -> None:
     """Tie an alert to the joint decision that gives the required concurrence."""
     command = LinkConcurrence(alert_id=alert_id, decision_id=decision_id)
-    typer.echo(_run(ctx, command, user))
+    typer.echo(run_as(ctx, command, user))
 
 
 @warnings_app.command("publish")
@@ -127,7 +115,7 @@ def publish(
     user: User = None,
 ) -> None:
     """Publish an approved alert; print its CAP identifier."""
-    typer.echo(_run(ctx, PublishAlert(alert_id=alert_id), user))
+    typer.echo(run_as(ctx, PublishAlert(alert_id=alert_id), user))
 
 
 @warnings_app.command("discard")
@@ -138,7 +126,7 @@ def discard(
     user: User = None,
 ) -> None:
     """Drop an alert that was never published."""
-    typer.echo(_run(ctx, DiscardAlert(alert_id=alert_id, reason=reason), user))
+    typer.echo(run_as(ctx, DiscardAlert(alert_id=alert_id, reason=reason), user))
 
 
 @warnings_app.command("list")

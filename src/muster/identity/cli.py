@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from muster.core.cli import cli_context, print_json, read_new_password, stderr, stdout
-from muster.core.messages import SYSTEM_ACTOR
+from muster.core.messages import SYSTEM_ACTOR, Command
 from muster.identity import queries
 from muster.identity.domain.commands import IssueApiKey, RegisterUser, RevokeApiKey
 from muster.identity.domain.model import Role
 
 API_KEY_PREFIX = "mk"
+
+ActAs = Annotated[
+    str | None,
+    typer.Option("--user", help="Username to act as (default: Muster itself)."),
+]
+"""The ``--user`` option of commands that act as a person (``run_as``)."""
+
+
+def run_as(ctx: typer.Context, command: Command, user: str | None) -> Any:
+    """Run one command as ``user`` (None: Muster itself); return the answer."""
+    with cli_context(ctx).open_deployment() as deployment:
+        with deployment.engine.connect() as conn:
+            actor = queries.acting_actor(conn, user)
+        return deployment.bus.handle(command, actor)
+
 
 users_app = typer.Typer(
     name="users", help="Manage user accounts.", no_args_is_help=True

@@ -14,6 +14,7 @@ from rich.table import Column, Table
 
 from muster.core.cli import cli_context, print_json, stdout
 from muster.identity import queries as identity
+from muster.identity.cli import ActAs
 from muster.resources import queries
 from muster.resources.domain.commands import ChangeResourceStatus
 from muster.resources.domain.model import TRANSITIONS, parse_status
@@ -113,10 +114,7 @@ def change_status(
         str | None,
         typer.Option("--incident", help="The incident it works for (engaged only)."),
     ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option("--user", help="Username to act as (default: Muster itself)."),
-    ] = None,
+    user: ActAs = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a resource's status."""

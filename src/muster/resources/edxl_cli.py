@@ -16,6 +16,7 @@ import typer
 from muster.core.cli import cli_context, print_json
 from muster.core.errors import ValidationFailed
 from muster.identity import queries as identity
+from muster.identity.cli import ActAs
 from muster.resources.cli import JsonFlag, resources_app
 from muster.resources.edxl_rm import export_record
 from muster.resources.edxl_rm_import import ImportOptions, plan_import, run_import
@@ -66,10 +67,7 @@ def import_edxl(
             help="Their ResourceID → our resource id.",
         ),
     ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option("--user", help="Username to act as (default: Muster itself)."),
-    ] = None,
+    user: ActAs = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Import an EDXL-RM RequestResource or CommitResource (资源请求导入)."""

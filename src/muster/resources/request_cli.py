@@ -17,8 +17,8 @@ from rich.table import Table
 
 from muster.core.cli import cli_context, print_json, stdout
 from muster.core.errors import ValidationFailed
-from muster.core.messages import Command
 from muster.identity import queries as identity
+from muster.identity.cli import ActAs, run_as
 from muster.resources import allocation_service, request_queries
 from muster.resources.cli import JsonFlag, resources_app
 from muster.resources.domain.commands import (
@@ -30,18 +30,7 @@ from muster.resources.domain.commands import (
     RequestResource,
 )
 
-User = Annotated[
-    str | None,
-    typer.Option("--user", help="Username to act as (default: Muster itself)."),
-]
-
-
-def _run(ctx: typer.Context, command: Command, user: str | None) -> Any:
-    """Run one command as the acting user; return the handler's answer."""
-    with cli_context(ctx).open_deployment() as deployment:
-        with deployment.engine.connect() as conn:
-            actor = identity.acting_actor(conn, user)
-        return deployment.bus.handle(command, actor)
+User = ActAs
 
 
 @resources_app.command("request")
@@ -95,7 +84,7 @@ def request(
         to_department=to,
         note=note,
     )
-    request_id = _run(ctx, command, user)
+    request_id = run_as(ctx, command, user)
     if as_json:
         print_json({"id": request_id})
         return
@@ -162,7 +151,7 @@ def cancel(
     user: User = None,
 ) -> None:
     """Withdraw a request."""
-    typer.echo(_run(ctx, CancelRequest(request_id=request_id, reason=reason), user))
+    typer.echo(run_as(ctx, CancelRequest(request_id=request_id, reason=reason), user))
 
 
 @resources_app.command("commit")
@@ -180,7 +169,7 @@ def commit(
     command = CommitResource(
         request_id=request_id, resource_id=resource_id, units=units, eta=eta, note=note
     )
-    commitment_id = _run(ctx, command, user)
+    commitment_id = run_as(ctx, command, user)
     if as_json:
         print_json({"id": commitment_id})
         return
@@ -199,7 +188,7 @@ def decline(
     command = DeclineRequest(
         request_id=request_id, department=department, reason=reason
     )
-    typer.echo(_run(ctx, command, user))
+    typer.echo(run_as(ctx, command, user))
 
 
 @resources_app.command("track")
@@ -214,7 +203,7 @@ def track(
     command = ChangeCommitmentStatus(
         commitment_id=commitment_id, status=status, note=note
     )
-    typer.echo(_run(ctx, command, user))
+    typer.echo(run_as(ctx, command, user))
 
 
 @resources_app.command("allocate")

@@ -15,6 +15,7 @@ from rich.table import Table
 from muster.core.cli import cli_context, print_json, stdout
 from muster.core.errors import ValidationFailed
 from muster.identity import queries as identity
+from muster.identity.cli import ActAs
 from muster.review import queries
 from muster.review.domain.commands import ChangeImprovementItem, ImprovementAction
 
@@ -28,10 +29,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts."
 NoteOption = Annotated[
     str, typer.Option("--note", help="What was done or why (needed to close).")
 ]
-UserOption = Annotated[
-    str | None,
-    typer.Option("--user", help="Username to act as (default: Muster itself)."),
-]
+UserOption = ActAs
 ItemArgument = Annotated[str, typer.Argument(help="Improvement item id.")]
 
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from muster.core.cli import Deployment, cli_context, print_json, stdout
 from muster.identity import queries as identity
+from muster.identity.cli import ActAs
 from muster.training import queries
 from muster.training.domain.commands import RecordTraining
 from muster.training.domain.readiness import Reason, RoleCoverage
@@ -63,10 +64,7 @@ def record(
             "--expires", help="Day it stops counting (default: the course's validity)."
         ),
     ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option("--user", help="Username to act as (default: Muster itself)."),
-    ] = None,
+    user: ActAs = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record that a person completed a course (again: unchanged)."""
