@@ -2,8 +2,9 @@
 
 ``core/eventlog/prepared.py`` compiles a Core statement once per dialect and sends its
 SQL text itself (``exec_driver_sql`` live, the DB-API cursor on replay's scratch
-connection); ``AppendRow``/``RowBuffer`` insert timeline-like rows now or a page at a
-time. Both run on SQLite and PostgreSQL (the PostgreSQL pass of CI).
+connection, where SQLite gets many-row INSERTs); ``AppendRow``/``RowBuffer`` insert
+timeline-like rows now or a page at a time. Both run on SQLite and PostgreSQL (the
+PostgreSQL pass of CI).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -248,3 +250,44 @@ class TestAppendRow:
         assert held == []
         assert [row.type for row in live] == ["a", "b", "c", "d", "e"]
         assert buffered == live
+
+
+class TestDirectManyRows:
+    def test_given_many_rows_when_inserted_directly_then_as_executemany_in_order(
+        self, engine: Engine
+    ) -> None:
+        """Many-row INSERTs (SQLite) hold the same rows, inserted in the same order."""
+        keys = [f"i{index:03d}" for index in range(300, 0, -1)]  # not in key order
+        rows = [_incident(key, latitude=index) for index, key in enumerate(keys)]
+        stored: dict[str, list[Any]] = {}
+        for route in ("driver_sql", "direct"):
+            with engine.connect() as conn, conn.begin():
+                if route == "direct":
+                    direct = _direct(conn)
+                INSERT_INCIDENT.run_many(conn, rows)
+                if route == "direct":
+                    conn.execution_options(**{DIRECT_OPTION: None})
+                    direct.close()
+                order = "rowid" if engine.dialect.name == "sqlite" else "id"
+                stored[route] = [
+                    tuple(row)
+                    for row in conn.execute(select(incidents).order_by(text(order)))
+                ]
+                conn.execute(incidents.delete())
+
+        assert len(stored["direct"]) == 300
+        assert stored["direct"] == stored["driver_sql"]
+        if engine.dialect.name == "sqlite":
+            assert [row[0] for row in stored["direct"]] == keys
+
+    def test_given_a_duplicate_among_many_rows_when_inserted_directly_then_it_fails(
+        self, engine: Engine
+    ) -> None:
+        """A failing row fails the batch with SQLAlchemy's IntegrityError."""
+        rows = [_incident(f"i{index:03d}") for index in range(200)]
+        rows[150] = _incident("i007")
+        with engine.connect() as conn, conn.begin():
+            _direct(conn)
+            with pytest.raises(IntegrityError):
+                INSERT_INCIDENT.run_many(conn, rows)
+            conn.execution_options(**{DIRECT_OPTION: None})

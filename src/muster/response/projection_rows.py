@@ -8,6 +8,7 @@ Incident rows are written by ``write_incident``/``update_incident`` and read by
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,18 +25,14 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _C_ENCODER: Callable[..., Callable[[object, int], list[str]]] | None = getattr(
     json.encoder, "c_make_encoder", None
 )
+_IDLE = threading.local()  # each thread's C encoder, there while no call uses it
 
 
-def to_json(value: object) -> str:
-    """Write a JSON column value (stable key order, Chinese kept readable).
-
-    The text of ``_ENCODER.encode(value)``: the same C encoder with the same settings
-    (``JSONEncoder.iterencode`` makes one per call), without the Python around it.
-    """
-    if _C_ENCODER is None:  # pragma: no cover - CPython has the C accelerator
-        return _ENCODER.encode(value)
-    encode = _C_ENCODER(
-        {},  # a fresh circular-reference check, as each ``encode`` call has
+def _c_encoder(
+    make: Callable[..., Callable[[object, int], list[str]]],
+) -> Callable[[object, int], list[str]]:
+    return make(
+        {},  # its circular-reference check, empty again after each encoding
         _ENCODER.default,
         json.encoder.encode_basestring,  # ensure_ascii=False
         _ENCODER.indent,
@@ -45,7 +42,24 @@ def to_json(value: object) -> str:
         _ENCODER.skipkeys,
         _ENCODER.allow_nan,
     )
-    return "".join(encode(value, 0))
+
+
+def to_json(value: object) -> str:
+    """Write a JSON column value (stable key order, Chinese kept readable).
+
+    The text of ``_ENCODER.encode(value)``: the C encoder ``encode`` makes for each
+    call, with the same settings, made once per thread and kept between calls
+    (replay writes a timeline row per event). An encoder is taken while in use and
+    put back only after a call that succeeded, so no call ever sees another's
+    circular-reference marks (a failed call may leave some: that encoder is dropped).
+    """
+    make = _C_ENCODER
+    if make is None:  # pragma: no cover - CPython has the C accelerator
+        return _ENCODER.encode(value)
+    encode = vars(_IDLE).pop("encode", None) or _c_encoder(make)
+    text = "".join(encode(value, 0))
+    _IDLE.encode = encode
+    return text
 
 
 _DELETE_TIMER = Prepared(delete(timers).where(timers.c.id == bindparam("timer_id")))

@@ -1,14 +1,16 @@
 """JSON column values are the text ``JSONEncoder.encode`` wrote, byte for byte.
 
 ``response/projection_rows.to_json`` calls the C encoder that ``encode`` makes, with
-the same settings, without the Python around it (replay writes a timeline row per
-event). Any value, odd ones included, gives the same text or the same error.
+the same settings, kept per thread between calls (replay writes a timeline row per
+event). Any value, odd ones included, gives the same text or the same error, from
+any number of threads.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -100,3 +102,20 @@ def test_given_a_circular_value_when_written_twice_then_the_same_error_each_time
     assert first == outcome(REFERENCE.encode, loop)
     assert outcome(to_json, [loop]) == outcome(REFERENCE.encode, [loop])
     assert outcome(to_json, {"a": [1]}) == '{"a": [1]}'
+
+
+def test_given_threads_writing_shared_values_when_at_once_then_each_text_is_right() -> (
+    None
+):
+    """Each thread keeps its own encoder: shared values are never taken for loops."""
+    shared = {"deep": [{"k": [1, 2, {"x": "张三"}]}] * 3}
+    values = [shared, [shared, shared], {"a": shared, "b": [shared]}]
+    expected = [REFERENCE.encode(value) for value in values]
+
+    def write(_index: int) -> list[str]:
+        return [to_json(value) for _ in range(200) for value in values][-3:]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(write, range(8)))
+
+    assert all(result == expected for result in results)

@@ -264,7 +264,15 @@ def _replay_pages(
             ):
                 stop = True
                 break
-            _project(projections, recorded, conn, last_seq, rows, routes)
+            event = recorded.event
+            sets = routes.get(type(event))
+            if sets is None:  # the sets handling this class, found once per class
+                sets = routes[type(event)] = [
+                    p for p in projections if type(event) in p.handlers
+                ]
+            for projection in sets:
+                if projection.project(event, envelope, conn, rows):
+                    last_seq[projection.name] = envelope.seq
             last = recorded
             count += 1
         rows.flush(conn)  # the page's held rows; timeline rows one executemany each
@@ -273,25 +281,6 @@ def _replay_pages(
         if stop:
             break
     return last, count
-
-
-def _project(
-    projections: Sequence[ProjectionSet],
-    recorded: Recorded,
-    conn: Connection,
-    last_seq: dict[str, int],
-    rows: RowBuffer,
-    routes: dict[type[Event], list[ProjectionSet]],
-) -> None:
-    event = recorded.event
-    sets = routes.get(type(event))
-    if sets is None:  # the sets handling this class, found once per class
-        sets = routes[type(event)] = [
-            p for p in projections if type(event) in p.handlers
-        ]
-    for projection in sets:
-        if projection.project(event, recorded.envelope, conn, rows):
-            last_seq[projection.name] = recorded.envelope.seq
 
 
 __all__ = [
