@@ -14,7 +14,6 @@ in one transaction. Imported by the resources CLI, API and pages.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from muster.core.bus import MessageBus
 from muster.core.errors import MusterError, NotFound
 from muster.core.messages import Actor, Command
+from muster.ingest.domain.model import distance_km
 from muster.resources import queries, request_queries
 from muster.resources.domain.allocation import (
     AllocationProblem,
@@ -175,20 +175,17 @@ def _travel(
         )
     return TravelTable(
         {
-            (s.id, r.id): _km(s.location, r.location) * DETOUR / FALLBACK_KMH * 60
+            (s.id, r.id): distance_km(
+                s.location.lat, s.location.lon, r.location.lat, r.location.lon
+            )
+            * DETOUR
+            / FALLBACK_KMH
+            * 60
             for s in supplies
             for r in requests
             if s.type_code == r.type_code
         }
     )
-
-
-def _km(a: Location, b: Location) -> float:
-    """Return the great-circle distance in km."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
 def propose_for(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from muster.resources.domain.errors import ResourceInvalid, TransitionNotAllowed
@@ -259,14 +259,6 @@ def change_commitment(commitment: Commitment, target: str) -> CommitmentStatus |
     return status
 
 
-def needed_in_minutes(needed_by: str | None, now: datetime) -> int | None:
-    """Return whole minutes from now until ``needed_by`` (None without one)."""
-    if needed_by is None:
-        return None
-    left = datetime.fromisoformat(needed_by) - now
-    return int(left / timedelta(minutes=1))
-
-
 __all__ = [
     "ACTIVE",
     "COMMITMENT_TRANSITIONS",
@@ -283,6 +275,5 @@ __all__ = [
     "check_time",
     "committed_units",
     "default_priority",
-    "needed_in_minutes",
     "request_status",
 ]
